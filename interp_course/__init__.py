@@ -1,0 +1,1 @@
+"""Support package of the mechanistic-interpretability course."""
