@@ -83,3 +83,10 @@ def test_every_exercise_has_a_check_hints_and_a_solution(path):
     assert markdown.count("**Difficulty**") == len(headers)
     assert markdown.count(":pyobject:") == len(headers), "each exercise shows its solution from solutions/"
     assert markdown.count("<summary>Hint 1</summary>") == len(headers)
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_no_saved_widget_state(path):
+    """Saved widget state makes the built page fetch the widget manager from a CDN; execute
+    with tools/execute_notebook.sh, which does not store it."""
+    assert "widgets" not in json.loads(path.read_text())["metadata"]

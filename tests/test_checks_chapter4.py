@@ -1,0 +1,227 @@
+"""Every check of chapter 4 passes the reference, falls back (or fails, in strict mode) on the
+stub, and rejects plausible wrong answers with a message that says what is wrong."""
+
+import pytest
+import torch
+
+from interp_course.checks import chapter4_superposition as checks
+from interp_course.exercise import ExerciseFailed, ExerciseNotAttempted
+from solutions import chapter4_superposition as ref
+
+
+def stub(*args, **kwargs):
+    raise NotImplementedError
+
+
+CHECKS = {
+    "generate_batch": (checks.check_generate_batch, ref.generate_batch),
+    "toy_forward": (checks.check_toy_forward, ref.toy_forward),
+    "importance_weighted_loss": (checks.check_importance_weighted_loss, ref.importance_weighted_loss),
+    "train_toy_model": (checks.check_train_toy_model, ref.train_toy_model),
+    "feature_dimensionality": (checks.check_feature_dimensionality, ref.feature_dimensionality),
+}
+
+
+@pytest.mark.parametrize("name", CHECKS)
+def test_the_reference_passes(name, capsys):
+    check, reference = CHECKS[name]
+    assert check(reference, strict=True) is reference
+    assert "correct" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("name", CHECKS)
+def test_the_stub_falls_back_or_fails_in_strict_mode(name, capsys):
+    check, reference = CHECKS[name]
+    assert check(stub, strict=False) is reference
+    assert "solutions/chapter4_superposition.py" in capsys.readouterr().out
+    with pytest.raises(ExerciseNotAttempted):
+        check(stub, strict=True)
+
+
+def assert_rejected(check, wrong, message):
+    with pytest.raises(ExerciseFailed, match=message):
+        check(wrong, strict=False)
+
+
+# --- 4.1 generate_batch ----------------------------------------------------------------------
+
+
+def batch_dense(batch_size, probability, generator):
+    return torch.rand((batch_size, *probability.shape), generator=generator)
+
+
+def batch_inverted(batch_size, probability, generator):
+    shape = (batch_size, *probability.shape)
+    values = torch.rand(shape, generator=generator)
+    return values * (torch.rand(shape, generator=generator) > probability)
+
+
+def batch_mask_first(batch_size, probability, generator):
+    shape = (batch_size, *probability.shape)
+    present = torch.rand(shape, generator=generator) < probability
+    return torch.rand(shape, generator=generator) * present
+
+
+def batch_gaussian(batch_size, probability, generator):
+    shape = (batch_size, *probability.shape)
+    values = torch.randn(shape, generator=generator)
+    return values * (torch.rand(shape, generator=generator) < probability)
+
+
+@pytest.mark.parametrize(
+    "wrong, message",
+    [
+        (batch_dense, "every feature is present"),
+        (batch_inverted, r"present \d+% of the time; it should be present when rand < feature_probability"),
+        (batch_mask_first, "draw the values first and then the presence mask"),
+        (batch_gaussian, r"values must lie in \[0, 1\)"),
+    ],
+)
+def test_generate_batch_rejects(wrong, message):
+    assert_rejected(checks.check_generate_batch, wrong, message)
+
+
+# --- 4.2 toy_forward -------------------------------------------------------------------------
+
+
+def forward_without_relu(W, b, x):
+    return torch.einsum("bih,ihf->bif", torch.einsum("bif,ihf->bih", x, W), W) + b
+
+
+def forward_without_bias(W, b, x):
+    return ref.toy_forward(W, torch.zeros_like(b), x)
+
+
+def forward_bias_after_relu(W, b, x):
+    return ref.toy_forward(W, torch.zeros_like(b), x) + b
+
+
+def forward_transposed_decoder(W, b, x):
+    hidden = torch.einsum("bif,ihf->bih", x, W)
+    return torch.relu(torch.einsum("bih,ihf->bif", hidden, W.flip(-1)) + b)
+
+
+@pytest.mark.parametrize(
+    "wrong, message",
+    [
+        (forward_without_relu, "apply the ReLU last"),
+        (forward_without_bias, "the bias b is missing"),
+        (forward_bias_after_relu, "add b before the ReLU"),
+        (forward_transposed_decoder, "wrong values"),
+    ],
+)
+def test_toy_forward_rejects(wrong, message):
+    assert_rejected(checks.check_toy_forward, wrong, message)
+
+
+# --- 4.3 importance_weighted_loss ------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "wrong, message",
+    [
+        (lambda out, x, imp: ((out - x) ** 2).mean(dim=(0, 2)), "importance is not applied"),
+        (lambda out, x, imp: (imp * (out - x) ** 2).mean(dim=0).sum(-1), "sum over features"),
+        (lambda out, x, imp: (imp * (out - x) ** 2).mean(), "return one loss per instance"),
+        (lambda out, x, imp: (imp * (out - x).abs()).mean(dim=(0, 2)), "square the errors"),
+    ],
+)
+def test_importance_weighted_loss_rejects(wrong, message):
+    assert_rejected(checks.check_importance_weighted_loss, wrong, message)
+
+
+# --- 4.4 train_toy_model ---------------------------------------------------------------------
+
+
+def train_without_zero_grad(W, b, probability, importance, n_steps, batch_size=1024, lr=5e-3, seed=0):
+    generator = torch.Generator().manual_seed(seed)
+    optimizer = torch.optim.Adam([W, b], lr=lr)
+    losses = []
+    for _ in range(n_steps):
+        x = ref.generate_batch(batch_size, probability, generator)
+        loss = ref.importance_weighted_loss(ref.toy_forward(W, b, x), x, importance).sum()
+        loss.backward()
+        optimizer.step()
+        losses.append(loss.item())
+    return losses
+
+
+def train_reseeding_every_step(W, b, probability, importance, n_steps, batch_size=1024, lr=5e-3, seed=0):
+    optimizer = torch.optim.Adam([W, b], lr=lr)
+    losses = []
+    for _ in range(n_steps):
+        x = ref.generate_batch(batch_size, probability, torch.Generator().manual_seed(seed))
+        loss = ref.importance_weighted_loss(ref.toy_forward(W, b, x), x, importance).sum()
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+        losses.append(loss.item())
+    return losses
+
+
+def train_mean_over_instances(W, b, probability, importance, n_steps, batch_size=1024, lr=5e-3, seed=0):
+    generator = torch.Generator().manual_seed(seed)
+    optimizer = torch.optim.Adam([W, b], lr=lr)
+    losses = []
+    for _ in range(n_steps):
+        x = ref.generate_batch(batch_size, probability, generator)
+        loss = ref.importance_weighted_loss(ref.toy_forward(W, b, x), x, importance).mean()
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+        losses.append(loss.item())
+    return losses
+
+
+def train_without_step(W, b, probability, importance, n_steps, batch_size=1024, lr=5e-3, seed=0):
+    generator = torch.Generator().manual_seed(seed)
+    return [
+        ref.importance_weighted_loss(ref.toy_forward(W, b, x := ref.generate_batch(batch_size, probability, generator)), x, importance).sum().item()
+        for _ in range(n_steps)
+    ]
+
+
+@pytest.mark.parametrize(
+    "wrong, message",
+    [
+        (train_without_zero_grad, r"agree until step \d+, then differ"),
+        (train_reseeding_every_step, r"agree until step 1, then differ"),
+        (train_mean_over_instances, r"the first loss is .* sum the per-instance losses"),
+        (train_without_step, r"W did not change"),
+    ],
+)
+def test_train_toy_model_rejects(wrong, message):
+    assert_rejected(checks.check_train_toy_model, wrong, message)
+
+
+# --- 4.5 feature_dimensionality --------------------------------------------------------------
+
+
+def dimensionality_excluding_self(W):
+    norms = W.norm(dim=1, keepdim=True)
+    overlaps = torch.einsum("ihf,ihg->ifg", W / norms.clamp(min=1e-12), W) ** 2
+    others = overlaps.sum(-1) - overlaps.diagonal(dim1=1, dim2=2)
+    return norms[:, 0] ** 2 / others.clamp(min=1e-12)
+
+
+def dimensionality_unnormalised(W):
+    overlaps = torch.einsum("ihf,ihg->ifg", W, W) ** 2
+    return (W**2).sum(1) / overlaps.sum(-1).clamp(min=1e-12)
+
+
+def dimensionality_unclamped(W):
+    norms = W.norm(dim=1, keepdim=True)
+    overlaps = torch.einsum("ihf,ihg->ifg", W / norms, W) ** 2
+    return norms[:, 0] ** 2 / overlaps.sum(-1)
+
+
+@pytest.mark.parametrize(
+    "wrong, message",
+    [
+        (dimensionality_unclamped, "got nan or inf"),
+        (dimensionality_unnormalised, "normalise W_i in the overlaps"),
+        (dimensionality_excluding_self, "the sum over j must include j = i"),
+    ],
+)
+def test_feature_dimensionality_rejects(wrong, message):
+    assert_rejected(checks.check_feature_dimensionality, wrong, message)
