@@ -5,12 +5,14 @@ import pytest
 import torch
 
 from interp_course.checks import chapter1_grokking as checks
-from interp_course.exercise import ExerciseFailed, ExerciseNotAttempted
+from interp_course.exercise import ExerciseFailed
+from tests.check_contract import (
+    assert_passes_reference,
+    assert_rejected,
+    assert_strict_mode_rejects_stub,
+    assert_stub_falls_back,
+)
 from solutions import chapter1_grokking as ref
-
-
-def stub(*args, **kwargs):
-    raise NotImplementedError("Exercise: write this function")
 
 
 CHECKS = {
@@ -24,34 +26,17 @@ CHECKS = {
 
 @pytest.mark.parametrize("name", CHECKS)
 def test_the_reference_passes(name, capsys):
-    check, reference = CHECKS[name]
-    assert check(reference, strict=True) is reference
-    assert "correct" in capsys.readouterr().out
+    assert_passes_reference(*CHECKS[name], capsys)
 
 
 @pytest.mark.parametrize("name", CHECKS)
 def test_the_stub_falls_back_to_the_reference(name, capsys):
-    check, reference = CHECKS[name]
-    assert check(stub, strict=False) is reference
-    out = capsys.readouterr().out
-    assert "not written yet" in out and "solutions/chapter1_grokking.py" in out
+    assert_stub_falls_back(*CHECKS[name], capsys, "solutions/chapter1_grokking.py")
 
 
 @pytest.mark.parametrize("name", CHECKS)
 def test_strict_mode_rejects_the_stub(name, monkeypatch):
-    check, _ = CHECKS[name]
-    with pytest.raises(ExerciseNotAttempted, match="strict mode"):
-        check(stub, strict=True)
-    monkeypatch.setenv("INTERP_COURSE_STRICT", "1")
-    with pytest.raises(ExerciseNotAttempted):
-        check(stub)
-
-
-def assert_rejected(check, wrong, message):
-    with pytest.raises(ExerciseFailed, match=message):
-        check(wrong, strict=True)
-    with pytest.raises(ExerciseFailed, match=message):  # never silently replaced
-        check(wrong, strict=False)
+    assert_strict_mode_rejects_stub(CHECKS[name][0], monkeypatch)
 
 
 # --- 1.1 all_pairs ---------------------------------------------------------------------------

@@ -5,12 +5,13 @@ import pytest
 import torch
 
 from interp_course.checks import chapter4_superposition as checks
-from interp_course.exercise import ExerciseFailed, ExerciseNotAttempted
+from tests.check_contract import (
+    assert_passes_reference,
+    assert_rejected,
+    assert_strict_mode_rejects_stub,
+    assert_stub_falls_back,
+)
 from solutions import chapter4_superposition as ref
-
-
-def stub(*args, **kwargs):
-    raise NotImplementedError
 
 
 CHECKS = {
@@ -24,23 +25,17 @@ CHECKS = {
 
 @pytest.mark.parametrize("name", CHECKS)
 def test_the_reference_passes(name, capsys):
-    check, reference = CHECKS[name]
-    assert check(reference, strict=True) is reference
-    assert "correct" in capsys.readouterr().out
+    assert_passes_reference(*CHECKS[name], capsys)
 
 
 @pytest.mark.parametrize("name", CHECKS)
-def test_the_stub_falls_back_or_fails_in_strict_mode(name, capsys):
-    check, reference = CHECKS[name]
-    assert check(stub, strict=False) is reference
-    assert "solutions/chapter4_superposition.py" in capsys.readouterr().out
-    with pytest.raises(ExerciseNotAttempted):
-        check(stub, strict=True)
+def test_the_stub_falls_back_to_the_reference(name, capsys):
+    assert_stub_falls_back(*CHECKS[name], capsys, "solutions/chapter4_superposition.py")
 
 
-def assert_rejected(check, wrong, message):
-    with pytest.raises(ExerciseFailed, match=message):
-        check(wrong, strict=False)
+@pytest.mark.parametrize("name", CHECKS)
+def test_strict_mode_rejects_the_stub(name, monkeypatch):
+    assert_strict_mode_rejects_stub(CHECKS[name][0], monkeypatch)
 
 
 # --- 4.1 generate_batch ----------------------------------------------------------------------
