@@ -38,3 +38,22 @@ def assert_rejected(check, wrong, message):
         check(wrong, strict=True)
     with pytest.raises(ExerciseFailed, match=message):  # never silently replaced
         check(wrong, strict=False)
+
+
+def contract_tests(checks: dict, solutions_file: str):
+    """The three contract tests for a chapter's checks, parametrised over ``checks``
+    ({name: (check, reference)}). Assign them to module-level ``test_*`` names."""
+
+    @pytest.mark.parametrize("name", checks)
+    def test_the_reference_passes(name, capsys):
+        assert_passes_reference(*checks[name], capsys)
+
+    @pytest.mark.parametrize("name", checks)
+    def test_the_stub_falls_back_to_the_reference(name, capsys):
+        assert_stub_falls_back(*checks[name], capsys, solutions_file)
+
+    @pytest.mark.parametrize("name", checks)
+    def test_strict_mode_rejects_the_stub(name, monkeypatch):
+        assert_strict_mode_rejects_stub(checks[name][0], monkeypatch)
+
+    return test_the_reference_passes, test_the_stub_falls_back_to_the_reference, test_strict_mode_rejects_the_stub

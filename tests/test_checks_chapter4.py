@@ -5,12 +5,7 @@ import pytest
 import torch
 
 from interp_course.checks import chapter4_superposition as checks
-from tests.check_contract import (
-    assert_passes_reference,
-    assert_rejected,
-    assert_strict_mode_rejects_stub,
-    assert_stub_falls_back,
-)
+from tests.check_contract import assert_rejected, contract_tests
 from solutions import chapter4_superposition as ref
 
 
@@ -23,19 +18,11 @@ CHECKS = {
 }
 
 
-@pytest.mark.parametrize("name", CHECKS)
-def test_the_reference_passes(name, capsys):
-    assert_passes_reference(*CHECKS[name], capsys)
-
-
-@pytest.mark.parametrize("name", CHECKS)
-def test_the_stub_falls_back_to_the_reference(name, capsys):
-    assert_stub_falls_back(*CHECKS[name], capsys, "solutions/chapter4_superposition.py")
-
-
-@pytest.mark.parametrize("name", CHECKS)
-def test_strict_mode_rejects_the_stub(name, monkeypatch):
-    assert_strict_mode_rejects_stub(CHECKS[name][0], monkeypatch)
+(
+    test_the_reference_passes,
+    test_the_stub_falls_back_to_the_reference,
+    test_strict_mode_rejects_the_stub,
+) = contract_tests(CHECKS, "solutions/chapter4_superposition.py")
 
 
 # --- 4.1 generate_batch ----------------------------------------------------------------------
