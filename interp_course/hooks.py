@@ -60,7 +60,6 @@ class ActivationCache:
         "pattern": "blocks.{layer}.attn.hook_pattern",
         "pre": "blocks.{layer}.mlp.hook_pre",
         "post": "blocks.{layer}.mlp.hook_post",
-        "scale": "blocks.{layer}.ln1.hook_scale",
     }
 
     def __init__(self, activations: dict[str, torch.Tensor]) -> None:

@@ -36,7 +36,7 @@ def training_curves(
     else:
         fig = axes[0].figure
     # Step 0 cannot go on a log axis: train metrics are drawn from step 1 on.
-    steps = metrics["step"][1:] + 0
+    steps = metrics["step"][1:]
     loss_ax, acc_ax = axes
     loss_ax.plot(steps, metrics["train_loss"][1:], color=TRAIN_COLOUR, label="train")
     loss_ax.plot(metrics["eval_step"], metrics["test_loss"], color=TEST_COLOUR, label="test")
