@@ -11,11 +11,10 @@ are longer than any seen in training.
 Shapes: tokens [batch, pos] long; predictable [batch, pos] bool (True where the token at that
 position can be predicted by induction from the tokens before it).
 
-Status: groundwork for chapter 5, not yet used by a chapter. With the defaults below (seed 0)
-the model has formed a previous-token head in layer 0 and induction heads in layer 1 by step
-1,700 (about 21 ms a step on a 2-core CPU). Formation is sensitive to the optimiser: with
-lr 1e-3 or 3e-3, or with weight decay 0.1, it had not formed by step 2,500; the model settles
-on a positional look-back instead. Check other seeds before building the chapter on it.
+Chapter 5 trains CANONICAL. With it (seed 0) the model forms a previous-token head in layer 0
+and induction heads in layer 1 in a phase change around step 1,550 (about 21 ms a step on
+a 2-core CPU). Formation is sensitive to the optimiser: with lr 1e-3 or 3e-3, or with weight
+decay 0.1, it had not formed by step 2,500; the model settles on a positional look-back.
 """
 
 from __future__ import annotations
@@ -163,3 +162,55 @@ def train(config: InductionConfig, progress: bool = True) -> dict:
     out["step"] = torch.arange(config.n_steps)
     out["checkpoints"] = checkpoints
     return out
+
+
+@dataclass
+class InductionRun:
+    """A trained induction run: the record of :func:`train` and the final model."""
+
+    config: InductionConfig
+    metrics: dict[str, torch.Tensor]
+    checkpoints: dict[int, dict[str, torch.Tensor]]
+
+    def model_at(self, step: int) -> HookedTransformer:
+        if step not in self.checkpoints:
+            raise ValueError(f"step must be one of the saved checkpoint steps {list(self.checkpoints)}, got {step}")
+        model = HookedTransformer(self.config.model_config())
+        model.load_state_dict(self.checkpoints[step])
+        model.eval()
+        return model
+
+    @property
+    def model(self) -> HookedTransformer:
+        return self.model_at(max(self.checkpoints))
+
+
+def load_or_train(config: InductionConfig = CANONICAL, progress: bool = True, verbose: bool = True) -> InductionRun:
+    """The run for ``config``, from the run cache or trained now (with a progress bar)."""
+    if not isinstance(config, InductionConfig):
+        raise TypeError(f"config must be an InductionConfig, got {type(config).__name__}")
+    record = run_cache.load_or_build("induction", config.to_dict(), lambda: train(config, progress), verbose)
+    checkpoints = dict(sorted((int(k), v) for k, v in record["checkpoints"].items()))
+    metrics = {k: v for k, v in record.items() if k != "checkpoints"}
+    return InductionRun(config, metrics, checkpoints)
+
+
+VOCABULARY = (
+    "Neel", "Nanda", "Chris", "Olah", "Ada", "Lovelace", "Alan", "Turing",
+    "the", "a", "of", "and", "to", "in", "is", "was", "for", "on", "with", "as", "by", "at",
+    "model", "layer", "head", "token", "circuit", "neuron", "feature", "weight", "loss", "grok",
+    "cat", "dog", "tree", "river", "stone", "cloud", "apple", "bread", "music", "poetry",
+    "cards", "dice", "red", "blue", "green", "quick", "slow", "big", "small", "new", "old",
+    "Paris", "London", "Tokyo", "Mars", "Moon", "Sun", "Eiffel", "Tower", "said", "wrote", ".",
+)
+"""A name for each of the 64 tokens, so that sequences can be typed as words. The model was
+trained on random tokens: the words mean nothing to it, which is the point."""
+
+
+def encode(text: str) -> torch.Tensor:
+    """Words of VOCABULARY separated by spaces -> tokens [1, n_words]."""
+    words = text.split()
+    unknown = [w for w in words if w not in VOCABULARY]
+    if unknown:
+        raise ValueError(f"text may only use words of induction.VOCABULARY; unknown: {unknown}")
+    return torch.tensor([[VOCABULARY.index(w) for w in words]])

@@ -64,3 +64,39 @@ def test_next_token_losses_against_cross_entropy():
 def test_bad_config_is_a_clear_error(changes, message):
     with pytest.raises(ValueError, match=message):
         InductionConfig(**changes)
+
+
+def test_runs_go_through_the_cache(tmp_path, monkeypatch):
+    from interp_course import induction, run_cache
+
+    monkeypatch.setenv(run_cache.CACHE_ENV_VAR, str(tmp_path))
+    tiny = InductionConfig(n_steps=30, eval_every=10, checkpoint_every=10, batch_size=8)
+    first = induction.load_or_train(tiny, progress=False, verbose=False)
+    assert list(first.checkpoints) == [0, 10, 20, 30]
+    assert first.metrics["eval_step"].tolist() == [10, 20, 30]
+    monkeypatch.setattr(induction, "train", lambda *a, **k: (_ for _ in ()).throw(AssertionError("retrained")))
+    second = induction.load_or_train(tiny, progress=False, verbose=False)
+    assert torch.equal(first.metrics["loss"], second.metrics["loss"])
+    with pytest.raises(ValueError, match="step must be one of the saved checkpoint steps"):
+        second.model_at(15)
+
+
+def test_encode_words():
+    from interp_course.induction import VOCABULARY, encode
+
+    assert len(set(VOCABULARY)) == len(VOCABULARY) == CONFIG.d_vocab
+    assert encode("Neel Nanda").tolist() == [[VOCABULARY.index("Neel"), VOCABULARY.index("Nanda")]]
+    with pytest.raises(ValueError, match="unknown: \\['Bob'\\]"):
+        encode("Neel Bob")
+
+
+def test_attention_viewer_follows_its_controls():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from interp_course.widgets import AttentionViewer
+
+    patterns = {0: torch.rand(3, 4, 6, 6), 1: torch.rand(3, 4, 6, 6)}
+    viewer = AttentionViewer(patterns)
+    viewer.layer.value, viewer.head.value, viewer.sequence.value = 1, 2, 1
+    assert torch.equal(viewer.selected(), patterns[1][1, 2])

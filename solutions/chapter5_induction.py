@@ -1,0 +1,110 @@
+"""Reference solutions to the exercises of chapter 5, "Induction heads".
+
+Shapes: tokens [batch, pos]; pattern [batch, head, query_pos, key_pos]; weights as in
+``interp_course.transformer`` (W_Q, W_K, W_V [head, d_model, d_head], W_O [head, d_head, d_model]).
+"""
+
+from __future__ import annotations
+
+import torch
+
+from interp_course.induction import next_token_losses
+from interp_course.validation import require_int, require_tensor
+
+
+def repeated_tokens(batch_size: int, seq_len: int, d_vocab: int, generator: torch.Generator) -> torch.Tensor:
+    """Random tokens, then the same tokens again.
+
+    Draw the first half with ``torch.randint(0, d_vocab, (batch_size, seq_len), generator=generator)``.
+
+    Returns:
+        [batch_size, 2 * seq_len] long; tokens[:, seq_len + i] == tokens[:, i].
+    """
+    require_int(seq_len, "seq_len", minimum=1)
+    first = torch.randint(0, d_vocab, (batch_size, seq_len), generator=generator)
+    return torch.cat([first, first], dim=1)
+
+
+def previous_token_score(pattern: torch.Tensor) -> torch.Tensor:
+    """How much each head attends from each token to the one just before it.
+
+    Args:
+        pattern: [batch, head, pos, pos] attention probabilities.
+
+    Returns:
+        [head]: the mean over the batch and over query positions 1..pos-1 of the attention
+        from query i to key i - 1.
+    """
+    require_tensor(pattern, "pattern", ndim=4, dtype_kind="float")
+    return pattern.diagonal(offset=-1, dim1=-2, dim2=-1).mean(dim=(0, -1))
+
+
+def induction_score(pattern: torch.Tensor, seq_len: int) -> torch.Tensor:
+    """How much each head attends, in the second copy of a repeated sequence, to the token
+    *after* the earlier occurrence of the current token.
+
+    Args:
+        pattern: [batch, head, 2 * seq_len, 2 * seq_len], on repeated tokens.
+        seq_len: the length of each copy.
+
+    Returns:
+        [head]: the mean over the batch and over queries i = seq_len .. 2 * seq_len - 1 of the
+        attention from query i to key i - seq_len + 1.
+    """
+    require_tensor(pattern, "pattern", ndim=4, dtype_kind="float")
+    if pattern.shape[-1] != 2 * seq_len:
+        raise ValueError(f"pattern must have 2 * seq_len = {2 * seq_len} positions, got {pattern.shape[-1]}")
+    stripe = pattern.diagonal(offset=-(seq_len - 1), dim1=-2, dim2=-1)  # queries seq_len-1 .. 2*seq_len-1
+    return stripe[..., 1:].mean(dim=(0, -1))
+
+
+def ablated_repeat_loss(model, tokens: torch.Tensor, layer: int, head: int, seq_len: int) -> float:
+    """Loss on the second copy of repeated tokens with one head zero-ablated.
+
+    Zero the head's output by a hook on ``blocks.{layer}.attn.hook_z`` (``z[:, :, head] = 0``),
+    and average the next-token loss over the predictions of tokens seq_len + 1 .. 2*seq_len - 1
+    (the ones that induction can predict).
+
+    Args:
+        tokens: [batch, 2 * seq_len] repeated tokens.
+
+    Returns:
+        The mean loss, a Python float.
+    """
+
+    def zero_head(z: torch.Tensor, hook) -> torch.Tensor:
+        z = z.clone()
+        z[:, :, head] = 0.0
+        return z
+
+    with torch.no_grad():
+        logits = model.run_with_hooks(tokens, fwd_hooks=[(f"blocks.{layer}.attn.hook_z", zero_head)])
+    losses = next_token_losses(logits, tokens)  # [batch, 2*seq_len - 1]; j predicts token j+1
+    return losses[:, seq_len:].mean().item()
+
+
+def k_composition_scores(model) -> torch.Tensor:
+    """How much each layer-1 head's keys read what each layer-0 head writes.
+
+    With W_OV = W_V[h0] @ W_O[h0] and W_QK = W_Q[h1] @ W_K[h1].T (both [d_model, d_model]),
+    the score is ||W_QK @ W_OV.T||_F / (||W_QK||_F * ||W_OV||_F).
+
+    Returns:
+        [n_heads, n_heads]: entry [h0, h1].
+    """
+    attn0, attn1 = model.blocks[0].attn, model.blocks[1].attn
+    W_OV = attn0.W_V @ attn0.W_O  # [h0, d_model, d_model]
+    W_QK = attn1.W_Q @ attn1.W_K.transpose(-1, -2)  # [h1, d_model, d_model]
+    composed = W_QK[None] @ W_OV[:, None].transpose(-1, -2)  # [h0, h1, d_model, d_model]
+    norms = W_OV.norm(dim=(-2, -1))[:, None] * W_QK.norm(dim=(-2, -1))[None, :]
+    return (composed.norm(dim=(-2, -1)) / norms).detach()
+
+
+def copying_score(model, layer: int, head: int) -> float:
+    """How much a head's full OV circuit copies tokens: of the eigenvalues λ of
+    W_E @ W_V[head] @ W_O[head] @ W_U ([d_vocab, d_vocab]), the fraction Σ Re(λ) / Σ |λ|.
+    Near 1: attending to a token raises that same token's logit."""
+    attn = model.blocks[layer].attn
+    circuit = model.W_E @ attn.W_V[head] @ attn.W_O[head] @ model.W_U  # [d_vocab, d_vocab]
+    eigenvalues = torch.linalg.eigvals(circuit.detach())
+    return (eigenvalues.real.sum() / eigenvalues.abs().sum()).item()
