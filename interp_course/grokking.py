@@ -21,7 +21,7 @@ import torch
 
 from solutions.chapter1_grokking import all_pairs, train_test_split
 
-from . import run_cache
+from . import checkpoints, run_cache
 from .training import TrainingConfig, train_full_batch
 from .transformer import HookedTransformer, TransformerConfig
 from .validation import require_fraction, require_int, require_prime
@@ -172,16 +172,7 @@ class GrokkingRun:
 
     def model_at(self, step: int) -> HookedTransformer:
         """A fresh model holding the weights saved after ``step`` training steps."""
-        if step not in self.checkpoints:
-            raise ValueError(
-                f"step must be one of the saved checkpoint steps "
-                f"({self.checkpoint_steps[0]}, {self.checkpoint_steps[1]}, ..., {self.final_step}), "
-                f"got {step}"
-            )
-        model = HookedTransformer(self.config.model_config())
-        model.load_state_dict(self.checkpoints[step])
-        model.eval()
-        return model
+        return checkpoints.model_at(self.config.model_config(), self.checkpoints, step)
 
     @property
     def model(self) -> HookedTransformer:
@@ -214,7 +205,6 @@ def load_or_train(config: GrokkingConfig = CANONICAL, progress: bool = True, ver
     record = run_cache.load_or_build(
         "grokking", config.to_dict(), lambda: train(config, progress), verbose=verbose
     )
-    checkpoints = {int(step): weights for step, weights in record["checkpoints"].items()}
-    checkpoints = dict(sorted(checkpoints.items()))
+    saved = dict(sorted((int(step), weights) for step, weights in record["checkpoints"].items()))
     metrics = {name: value for name, value in record.items() if name != "checkpoints"}
-    return GrokkingRun(config, config.data(), metrics, checkpoints)
+    return GrokkingRun(config, config.data(), metrics, saved)

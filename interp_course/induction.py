@@ -25,7 +25,7 @@ from dataclasses import dataclass
 import torch
 from tqdm.auto import tqdm
 
-from . import run_cache
+from . import checkpoints, run_cache
 from .transformer import HookedTransformer, TransformerConfig
 from .validation import require_int, require_positive_float
 
@@ -136,7 +136,7 @@ def train(config: InductionConfig, progress: bool = True) -> dict:
     model = HookedTransformer(config.model_config(), seed=config.seed)
     optimizer = torch.optim.AdamW(model.parameters(), lr=config.lr, weight_decay=config.weight_decay)
     record = {k: [] for k in ("loss", "loss_predictable", "loss_other", "eval_step", "eval_loss_repeated")}
-    checkpoints = {"0": {k: v.clone() for k, v in model.state_dict().items()}}
+    saved = {"0": checkpoints.snapshot(model)}
     half = config.n_ctx // 2
     for step in tqdm(range(config.n_steps), desc="induction model", disable=not progress, mininterval=0.5):
         tokens, predictable = repeated_segment_batch(config.batch_size, config, generator)
@@ -156,11 +156,11 @@ def train(config: InductionConfig, progress: bool = True) -> dict:
             record["eval_step"].append(done)
             record["eval_loss_repeated"].append(eval_losses[:, half:].mean().item())
         if done % config.checkpoint_every == 0 or done == config.n_steps:
-            checkpoints[str(done)] = {k: v.clone() for k, v in model.state_dict().items()}
+            saved[str(done)] = checkpoints.snapshot(model)
     out = {k: torch.tensor(v, dtype=torch.float64) for k, v in record.items() if k != "eval_step"}
     out["eval_step"] = torch.tensor(record["eval_step"])
     out["step"] = torch.arange(config.n_steps)
-    out["checkpoints"] = checkpoints
+    out["checkpoints"] = saved
     return out
 
 
@@ -173,12 +173,8 @@ class InductionRun:
     checkpoints: dict[int, dict[str, torch.Tensor]]
 
     def model_at(self, step: int) -> HookedTransformer:
-        if step not in self.checkpoints:
-            raise ValueError(f"step must be one of the saved checkpoint steps {list(self.checkpoints)}, got {step}")
-        model = HookedTransformer(self.config.model_config())
-        model.load_state_dict(self.checkpoints[step])
-        model.eval()
-        return model
+        """A fresh model holding the weights saved after ``step`` training steps."""
+        return checkpoints.model_at(self.config.model_config(), self.checkpoints, step)
 
     @property
     def model(self) -> HookedTransformer:
@@ -190,9 +186,9 @@ def load_or_train(config: InductionConfig = CANONICAL, progress: bool = True, ve
     if not isinstance(config, InductionConfig):
         raise TypeError(f"config must be an InductionConfig, got {type(config).__name__}")
     record = run_cache.load_or_build("induction", config.to_dict(), lambda: train(config, progress), verbose)
-    checkpoints = dict(sorted((int(k), v) for k, v in record["checkpoints"].items()))
+    saved = dict(sorted((int(k), v) for k, v in record["checkpoints"].items()))
     metrics = {k: v for k, v in record.items() if k != "checkpoints"}
-    return InductionRun(config, metrics, checkpoints)
+    return InductionRun(config, metrics, saved)
 
 
 VOCABULARY = (

@@ -20,6 +20,7 @@ from tqdm.auto import tqdm
 
 from solutions.chapter1_grokking import final_position_loss, training_step
 
+from .checkpoints import snapshot
 from .validation import require_int, require_positive_float, require_tensor
 
 
@@ -114,12 +115,9 @@ def train_full_batch(
     warmup = max(config.warmup_steps, 1)
     scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda step: min((step + 1) / warmup, 1.0))
 
-    def snapshot() -> dict[str, torch.Tensor]:
-        return {name: t.detach().clone() for name, t in model.state_dict().items()}
-
     train_loss, train_accuracy = [], []
     eval_step, test_loss, test_accuracy = [], [], []
-    checkpoints = {"0": snapshot()}
+    checkpoints = {"0": snapshot(model)}
 
     bar = tqdm(range(config.n_steps), desc=description, disable=not progress, mininterval=0.5)
     for step in bar:
@@ -142,7 +140,7 @@ def train_full_batch(
             if stop:
                 last = True
         if steps_done % config.checkpoint_every == 0 or last:
-            checkpoints[str(steps_done)] = snapshot()
+            checkpoints[str(steps_done)] = snapshot(model)
         if last:
             break
     bar.close()
