@@ -115,44 +115,31 @@ def test_importance_weighted_loss_rejects(wrong, message):
 # --- 4.4 train_toy_model ---------------------------------------------------------------------
 
 
-def train_without_zero_grad(W, b, probability, importance, n_steps, batch_size=1024, lr=5e-3, seed=0):
-    generator = torch.Generator().manual_seed(seed)
-    optimizer = torch.optim.Adam([W, b], lr=lr)
-    losses = []
-    for _ in range(n_steps):
-        x = ref.generate_batch(batch_size, probability, generator)
-        loss = ref.importance_weighted_loss(ref.toy_forward(W, b, x), x, importance).sum()
-        loss.backward()
-        optimizer.step()
-        losses.append(loss.item())
-    return losses
+def wrong_training_loop(zero_grad=True, reseed_every_step=False, reduce="sum"):
+    """The reference loop with one mistake switched on."""
+
+    def train(W, b, probability, importance, n_steps, batch_size=1024, lr=5e-3, seed=0):
+        generator = torch.Generator().manual_seed(seed)
+        optimizer = torch.optim.Adam([W, b], lr=lr)
+        losses = []
+        for _ in range(n_steps):
+            if reseed_every_step:
+                generator = torch.Generator().manual_seed(seed)
+            x = ref.generate_batch(batch_size, probability, generator)
+            loss = getattr(ref.importance_weighted_loss(ref.toy_forward(W, b, x), x, importance), reduce)()
+            if zero_grad:
+                optimizer.zero_grad()
+            loss.backward()
+            optimizer.step()
+            losses.append(loss.item())
+        return losses
+
+    return train
 
 
-def train_reseeding_every_step(W, b, probability, importance, n_steps, batch_size=1024, lr=5e-3, seed=0):
-    optimizer = torch.optim.Adam([W, b], lr=lr)
-    losses = []
-    for _ in range(n_steps):
-        x = ref.generate_batch(batch_size, probability, torch.Generator().manual_seed(seed))
-        loss = ref.importance_weighted_loss(ref.toy_forward(W, b, x), x, importance).sum()
-        optimizer.zero_grad()
-        loss.backward()
-        optimizer.step()
-        losses.append(loss.item())
-    return losses
-
-
-def train_mean_over_instances(W, b, probability, importance, n_steps, batch_size=1024, lr=5e-3, seed=0):
-    generator = torch.Generator().manual_seed(seed)
-    optimizer = torch.optim.Adam([W, b], lr=lr)
-    losses = []
-    for _ in range(n_steps):
-        x = ref.generate_batch(batch_size, probability, generator)
-        loss = ref.importance_weighted_loss(ref.toy_forward(W, b, x), x, importance).mean()
-        optimizer.zero_grad()
-        loss.backward()
-        optimizer.step()
-        losses.append(loss.item())
-    return losses
+train_without_zero_grad = wrong_training_loop(zero_grad=False)
+train_reseeding_every_step = wrong_training_loop(reseed_every_step=True)
+train_mean_over_instances = wrong_training_loop(reduce="mean")
 
 
 def train_without_step(W, b, probability, importance, n_steps, batch_size=1024, lr=5e-3, seed=0):
