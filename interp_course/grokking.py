@@ -136,6 +136,10 @@ CANONICAL = GrokkingConfig()
 NO_WEIGHT_DECAY = CANONICAL.replace(weight_decay=0.0)
 """The control: the same run without weight decay. It memorises and does not grok."""
 
+OTHER_SEED = CANONICAL.replace(model_seed=1, data_seed=1)
+"""Chapter 2's universality check: the canonical run with another initialisation and another
+train/test split."""
+
 TRAIN_FRACTIONS = (0.3, 0.4, 0.5, 0.6, 0.7)
 """The fractions of chapter 1's train-fraction experiment."""
 

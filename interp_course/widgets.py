@@ -98,3 +98,92 @@ class AttentionViewer:
         from IPython.display import display
 
         display(self.widget)
+
+
+class NeuronExplorer:
+    """Pick a key frequency and a neuron of its cluster; the neuron's activation over (a, b)
+    and the fraction of its variance each frequency explains are redrawn.
+
+    Args:
+        neurons: [p, p, d_mlp] activations over the grid of inputs.
+        fve_per_frequency: [(p - 1) / 2, d_mlp], row k - 1 the fraction of each neuron's
+            variance explained by frequency k.
+    """
+
+    def __init__(self, neurons: torch.Tensor, fve_per_frequency: torch.Tensor):
+        from .fourier_plots import neuron_view
+
+        self._draw = neuron_view
+        self.neurons, self.fve_per_frequency = neurons, fve_per_frequency
+        self.fve, best = fve_per_frequency.max(dim=0)
+        self.best_frequency = best + 1  # [d_mlp]
+        frequencies = sorted(set(self.best_frequency.tolist()))
+        self.frequency = widgets.Dropdown(options=frequencies, description="frequency")
+        self.rank = widgets.IntSlider(min=0, max=0, description="neuron #")
+        self.output = widgets.Output()
+        self.frequency.observe(self._new_cluster, names="value")
+        self.rank.observe(self.redraw, names="value")
+        self.widget = widgets.VBox([widgets.HBox([self.frequency, self.rank]), self.output])
+        self._new_cluster()
+
+    def cluster(self) -> torch.Tensor:
+        """The neurons of the selected frequency, best explained first: [n] long."""
+        members = (self.best_frequency == self.frequency.value).nonzero().flatten()
+        return members[self.fve[members].argsort(descending=True)]
+
+    def selected(self) -> int:
+        return int(self.cluster()[self.rank.value])
+
+    def _new_cluster(self, change=None) -> None:
+        self.rank.max = len(self.cluster()) - 1
+        self.rank.value = 0
+        self.redraw()
+
+    def redraw(self, change=None) -> None:
+        n = self.selected()
+        with self.output:
+            self.output.clear_output(wait=True)
+            title = f"neuron {n}: frequency {self.frequency.value}, explains {self.fve[n]:.0%}"
+            self._draw(self.neurons[..., n], self.fve_per_frequency[:, n], title)
+            plt.show()
+
+    def _ipython_display_(self) -> None:
+        from IPython.display import display
+
+        display(self.widget)
+
+
+class CheckpointExplorer:
+    """A slider over a run's checkpoints: the spectrum of W_E at the chosen step is redrawn,
+    with a marker on the loss curves.
+
+    Args:
+        measures: from :func:`interp_course.progress.measure`.
+        key: the key frequencies, drawn in colour.
+        phases: from ``detect_phases``, drawn as bands (or None).
+    """
+
+    def __init__(self, measures: dict, key: Sequence[int], phases: dict | None = None):
+        from .progress_plots import checkpoint_view
+
+        self._draw = checkpoint_view
+        self.measures, self.key, self.phases = measures, list(key), phases
+        self.step = widgets.SelectionSlider(options=measures["step"].tolist(), description="step")
+        self.output = widgets.Output()
+        self.step.observe(self.redraw, names="value")
+        self.widget = widgets.VBox([self.step, self.output])
+        self.redraw()
+
+    def index(self) -> int:
+        return self.measures["step"].tolist().index(self.step.value)
+
+    def redraw(self, change=None) -> None:
+        with self.output:
+            self.output.clear_output(wait=True)
+            self._draw(self.measures, self.index(), self.key, self.phases)
+            plt.show()
+
+    def _ipython_display_(self) -> None:
+        from IPython.display import display
+
+        display(self.widget)

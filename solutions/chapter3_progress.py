@@ -1,0 +1,173 @@
+"""Reference solutions for chapter 3, "Progress measures".
+
+Grid convention as in chapter 2: row a * p + b of a [p * p, ...] tensor is the input (a, b).
+"""
+
+from __future__ import annotations
+
+import math
+
+import torch
+
+from interp_course.validation import require_int, require_positive_float, require_tensor
+
+
+def sum_directions(p: int, frequencies: list[int]) -> torch.Tensor:
+    """The directions cos(w(a + b)) and sin(w(a + b)) over the grid of inputs.
+
+    Args:
+        p: the modulus (odd).
+        frequencies: [K] key frequencies k; w = 2 pi k / p.
+
+    Returns:
+        [2K, p * p] float64 with orthonormal rows: row 2i is cos(w_i (a + b)) and row 2i + 1
+        is sin(w_i (a + b)), column a * p + b, each scaled to unit norm.
+    """
+    p = require_int(p, "p", minimum=3)
+    frequencies = [require_int(k, "frequencies[i]", minimum=1) for k in frequencies]
+    if p % 2 == 0 or any(k > (p - 1) // 2 for k in frequencies):
+        raise ValueError(f"p must be odd and frequencies in 1..(p-1)/2; got p = {p}, frequencies {frequencies}")
+    x = torch.arange(p, dtype=torch.float64)
+    a_plus_b = (x[:, None] + x[None, :]).flatten()  # [p * p], entry a * p + b
+    rows = []
+    for k in frequencies:
+        angle = 2 * math.pi * k * a_plus_b / p
+        rows += [torch.cos(angle), torch.sin(angle)]
+    directions = torch.stack(rows)  # [2K, p * p]
+    return directions / directions.norm(dim=1, keepdim=True)
+
+
+def _project(logits: torch.Tensor, directions: torch.Tensor) -> torch.Tensor:
+    """The part of each column of logits [p * p, p] in the span of directions [m, p * p]."""
+    return directions.T @ (directions @ logits)  # [p * p, p]
+
+
+def _require_grid(logits: torch.Tensor, labels: torch.Tensor, directions: torch.Tensor) -> torch.Tensor:
+    require_tensor(logits, "logits", ndim=2, dtype_kind="float")
+    require_tensor(labels, "labels", shape=(logits.shape[0],), dtype_kind="int")
+    require_tensor(directions, "directions", shape=(None, logits.shape[0]), dtype_kind="float")
+    return logits.to(torch.float64)
+
+
+def excluded_loss(
+    logits: torch.Tensor, labels: torch.Tensor, directions: torch.Tensor, train_indices: torch.Tensor
+) -> torch.Tensor:
+    """The training loss once the key-frequency directions are removed from the logits.
+
+    Args:
+        logits: [p * p, p], the model's logits on every input (grid order).
+        labels: [p * p] long.
+        directions: [m, p * p], orthonormal rows (``sum_directions``).
+        train_indices: [n_train] long, the rows the loss is taken over.
+
+    Returns:
+        Scalar float64: the cross-entropy, on the training rows, of the logits minus their
+        projection onto the directions (each answer's column projected separately).
+    """
+    logits = _require_grid(logits, labels, directions)
+    require_tensor(train_indices, "train_indices", ndim=1, dtype_kind="int")
+    excluded = logits - _project(logits, directions)  # [p * p, p]
+    return torch.nn.functional.cross_entropy(excluded[train_indices], labels[train_indices])
+
+
+def restricted_loss(logits: torch.Tensor, labels: torch.Tensor, directions: torch.Tensor) -> torch.Tensor:
+    """The loss on every input when the logits keep only the key-frequency directions.
+
+    What is removed is replaced by its mean over the inputs (per answer), so the logits keep
+    their average level.
+
+    Args:
+        logits: [p * p, p]; labels: [p * p]; directions: [m, p * p], orthonormal rows.
+
+    Returns:
+        Scalar float64: the cross-entropy over all p * p inputs of
+        projection + mean over inputs of (logits - projection).
+    """
+    logits = _require_grid(logits, labels, directions)
+    kept = _project(logits, directions)  # [p * p, p]
+    rest = logits - kept
+    restricted = kept + rest.mean(dim=0, keepdim=True)
+    return torch.nn.functional.cross_entropy(restricted, labels)
+
+
+def gini(values: torch.Tensor) -> torch.Tensor:
+    """The Gini coefficient of non-negative values, along the last dimension.
+
+    0 when all values are equal; (n - 1) / n, its largest value, when one value holds
+    everything. With the values sorted ascending, x_1 <= ... <= x_n:
+    G = sum_i (2i - n - 1) x_i / (n * sum_i x_i).
+
+    Args:
+        values: [..., n] float, non-negative, not all zero.
+
+    Returns:
+        [...] float.
+    """
+    require_tensor(values, "values", dtype_kind="float")
+    if values.ndim == 0 or values.shape[-1] < 1:
+        raise ValueError(f"values must have a last dimension of at least 1, got shape {tuple(values.shape)}")
+    if (values < 0).any():
+        raise ValueError("values must be non-negative (e.g. squared norms)")
+    n = values.shape[-1]
+    ordered = values.sort(dim=-1).values
+    rank = torch.arange(1, n + 1, dtype=values.dtype)  # [n]
+    return ((2 * rank - n - 1) * ordered).sum(dim=-1) / (n * ordered.sum(dim=-1))
+
+
+def detect_phases(
+    steps: torch.Tensor,
+    excluded: torch.Tensor,
+    restricted: torch.Tensor,
+    weight_norm: torch.Tensor,
+    threshold: float = 0.1,
+    settle: float = 0.01,
+) -> dict[str, tuple[int, int] | None]:
+    """Where memorisation, circuit formation and clean-up begin and end.
+
+    The rules, over the checkpoints:
+
+    - memorisation: from the first step to the step where the excluded loss is lowest
+      (after it, the training loss depends more and more on the key frequencies);
+    - circuit formation: from there to the first later step where the restricted loss is
+      below ``threshold`` (the key-frequency circuit alone now solves the task);
+    - clean-up: from there to the first later step where the weight norm falls by less than
+      ``settle`` (a fraction) to the next checkpoint (weight decay has finished removing the
+      memorising weights).
+
+    A phase that does not begin is None; a phase that begins but does not end ends at the last
+    step.
+
+    Args:
+        steps: [n] int, the checkpoint steps, increasing.
+        excluded, restricted, weight_norm: [n] float, the measures at those steps.
+
+    Returns:
+        {"memorisation": (start, end), "circuit formation": (start, end) or None,
+        "clean-up": (start, end) or None}, steps as Python ints.
+    """
+    require_tensor(steps, "steps", ndim=1, dtype_kind="int")
+    n = steps.shape[0]
+    if n < 2:
+        raise ValueError(f"steps must hold at least 2 checkpoints, got {n}")
+    for name, series in (("excluded", excluded), ("restricted", restricted), ("weight_norm", weight_norm)):
+        require_tensor(series, name, shape=(n,), dtype_kind="float")
+    require_positive_float(threshold, "threshold")
+    require_positive_float(settle, "settle")
+    last = int(steps[-1])
+    lowest = int(excluded.argmin())
+    phases: dict[str, tuple[int, int] | None] = {
+        "memorisation": (int(steps[0]), int(steps[lowest])),
+        "circuit formation": None,
+        "clean-up": None,
+    }
+    if lowest == n - 1:
+        return phases
+    below = [i for i in range(lowest + 1, n) if restricted[i] < threshold]
+    formed = below[0] if below else n - 1
+    phases["circuit formation"] = (int(steps[lowest]), int(steps[formed]))
+    if not below:
+        return phases
+    drops = (weight_norm[:-1] - weight_norm[1:]) / weight_norm[:-1]  # [n - 1], drop to the next checkpoint
+    settled = [i for i in range(formed, n - 1) if drops[i] < settle]
+    phases["clean-up"] = (int(steps[formed]), int(steps[settled[0]]) if settled else last)
+    return phases
