@@ -90,3 +90,13 @@ def test_no_saved_widget_state(path):
     """Saved widget state makes the built page fetch the widget manager from a CDN; execute
     with tools/execute_notebook.sh, which does not store it."""
     assert "widgets" not in json.loads(path.read_text())["metadata"]
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_every_chapter_opens_with_goals_and_ends_with_a_summary_and_next_steps(path):
+    cells = json.loads(path.read_text())["cells"]
+    markdown = ["".join(c["source"]) for c in cells if c["cell_type"] == "markdown"]
+    assert "**You will learn**" in markdown[0] and "**You need first:**" in markdown[0]
+    text = "\n".join(markdown)
+    assert "## Summary" in text and "## Where to go next" in text
+    assert "{cite}`" in text, "a chapter cites the work it reproduces"

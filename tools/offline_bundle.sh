@@ -1,0 +1,44 @@
+#!/usr/bin/env bash
+# Make an install bundle for a room without internet: every pinned package as a file, the
+# course itself, and (if you have trained them) the course's trained runs.
+#
+#   bash tools/offline_bundle.sh BUNDLE_DIR [pip download options]
+#
+# Run it on a machine like the learners' (same OS and Python version), or pass pip's
+# --platform / --python-version / --only-binary=:all: options to download for another one.
+# Copy BUNDLE_DIR to a USB stick; BUNDLE_DIR/INSTALL.txt says what to run on each laptop.
+set -euo pipefail
+out="${1:?usage: bash tools/offline_bundle.sh BUNDLE_DIR [pip download options]}"
+shift
+cd "$(dirname "$0")/.."
+mkdir -p "$out/wheels"
+out="$(cd "$out" && pwd)"
+
+# Every pinned package (the course itself, the "-e ." line, is installed from its source),
+# plus what pip needs to install the course from source without an index.
+grep -v '^-e ' requirements.txt > "$out/requirements-pinned.txt"
+python3 -m pip download --quiet -r "$out/requirements-pinned.txt" -d "$out/wheels" "$@"
+python3 -m pip download --quiet "setuptools>=61" wheel -d "$out/wheels" "$@"
+
+git archive --format=tar.gz --prefix=interp-course/ -o "$out/interp-course.tar.gz" HEAD
+if [ -d .run_cache ] && [ -n "$(ls -A .run_cache)" ]; then
+  tar czf "$out/run-cache.tar.gz" .run_cache
+fi
+
+cat > "$out/INSTALL.txt" <<'TXT'
+Installing the course without internet
+=====================================
+
+On each laptop, from the folder that holds this file (Python 3.10 or newer):
+
+  tar xzf interp-course.tar.gz
+  cd interp-course
+  python3 -m venv .venv
+  .venv/bin/pip install --no-index --find-links ../wheels -r requirements.txt
+  tar xzf ../run-cache.tar.gz      # if the bundle has it: the trained runs, no waiting
+  .venv/bin/jupyter lab book/
+
+On Windows use .venv\Scripts\pip and .venv\Scripts\jupyter instead of .venv/bin/...
+TXT
+du -sh "$out" | cut -f1 | xargs echo "bundle size:"
+ls "$out"

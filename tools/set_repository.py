@@ -1,0 +1,109 @@
+"""Set the address where the course is hosted, in the one place it is kept, and spread it.
+
+The address lives in `_config.yml` (`repository: url:`). The website's Colab buttons are built
+from it by Jupyter Book, and every chapter notebook opens with a set-up cell, tagged
+`colab-setup`, that clones the course from it when the notebook runs in Google Colab (and
+does nothing anywhere else). This tool writes the address into `_config.yml` and rewrites
+that cell in every chapter; a test checks the two agree.
+
+Usage:
+    python tools/set_repository.py https://github.com/your-org/interp-course
+    python tools/set_repository.py --sync      # only rewrite the cells from _config.yml
+"""
+
+from __future__ import annotations
+
+import argparse
+import pathlib
+import re
+
+import nbformat
+
+ROOT = pathlib.Path(__file__).resolve().parent.parent
+CONFIG = ROOT / "_config.yml"
+CHAPTERS = sorted((ROOT / "book").glob("chapter*.ipynb"))
+TAG = "colab-setup"
+URL_LINE = re.compile(r"^(  url: )(\S+)$", re.MULTILINE)
+
+
+def colab_setup_source(repository: str) -> str:
+    """The source of the first code cell of every chapter."""
+    return f'''# In Google Colab, this cell installs the course and its pinned requirements (about two
+# minutes). Anywhere else, on your laptop or in a room's JupyterLab, it does nothing.
+import sys
+
+if "google.colab" in sys.modules:
+    import os
+    import subprocess
+
+    REPOSITORY = "{repository}"
+    CHECKOUT = "/content/interp-course"
+    if not os.path.isdir(CHECKOUT):
+        subprocess.run(["git", "clone", "--depth", "1", REPOSITORY, CHECKOUT], check=True)
+        # Pin the course's own dependencies to requirements.txt; leave Colab's Jupyter alone.
+        with open(f"{{CHECKOUT}}/requirements.txt") as pinned, open("/content/constraints.txt", "w") as out:
+            out.writelines(line for line in pinned if not line.startswith("-e"))
+        subprocess.run(
+            [sys.executable, "-m", "pip", "install", "-q", "-c", "/content/constraints.txt", "-e", CHECKOUT],
+            check=True,
+        )
+    sys.path.insert(0, CHECKOUT)
+    os.chdir(f"{{CHECKOUT}}/book")
+    from google.colab import output
+
+    output.enable_custom_widget_manager()  # ipywidgets 8 in Colab'''
+
+
+def configured_repository() -> str:
+    match = URL_LINE.search(CONFIG.read_text())
+    if match is None:
+        raise SystemExit(f"no 'repository: url:' line in {CONFIG}")
+    return match.group(2)
+
+
+def set_configured_repository(repository: str) -> None:
+    text = CONFIG.read_text()
+    CONFIG.write_text(URL_LINE.sub(lambda m: m.group(1) + repository, text, count=1))
+
+
+def setup_cell_index(notebook) -> int | None:
+    for index, cell in enumerate(notebook.cells):
+        if TAG in cell.get("metadata", {}).get("tags", []):
+            return index
+    return None
+
+
+def sync_notebook(path: pathlib.Path, repository: str) -> None:
+    """Rewrite (or insert, after the title cell) the set-up cell of one chapter. Outputs and
+    execution counts of the other cells are left alone."""
+    notebook = nbformat.read(path, as_version=4)
+    index = setup_cell_index(notebook)
+    source = colab_setup_source(repository)
+    if index is None:
+        cell = nbformat.v4.new_code_cell(source)
+        cell.metadata["tags"] = [TAG, "remove-cell"]
+        notebook.cells.insert(1, cell)
+    else:
+        notebook.cells[index].source = source
+    nbformat.write(notebook, path)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("repository", nargs="?", help="e.g. https://github.com/your-org/interp-course")
+    parser.add_argument("--sync", action="store_true", help="only rewrite the cells from _config.yml")
+    args = parser.parse_args()
+    if args.repository:
+        if not re.fullmatch(r"https://github\.com/[\w.-]+/[\w.-]+", args.repository):
+            raise SystemExit("repository must look like https://github.com/OWNER/NAME (Colab opens notebooks from GitHub)")
+        set_configured_repository(args.repository)
+    elif not args.sync:
+        parser.error("give a repository address, or --sync")
+    repository = configured_repository()
+    for path in CHAPTERS:
+        sync_notebook(path, repository)
+    print(f"repository {repository}: _config.yml and {len(CHAPTERS)} chapters")
+
+
+if __name__ == "__main__":
+    main()
