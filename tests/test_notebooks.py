@@ -100,3 +100,12 @@ def test_every_chapter_opens_with_goals_and_ends_with_a_summary_and_next_steps(p
     text = "\n".join(markdown)
     assert "## Summary" in text and "## Where to go next" in text
     assert "{cite}`" in text, "a chapter cites the work it reproduces"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_checked_cells_do_not_load_runs(path):
+    """load_or_train says "Loaded" or "Saved" depending on the run cache, so a cell whose
+    output nbval compares must not call it (a fresh clone would fail)."""
+    for cell in code_cells(path):
+        source = "".join(cell["source"])
+        assert not ("NBVAL_CHECK_OUTPUT" in source and "load_or_train(" in source), source[:200]
