@@ -32,6 +32,7 @@ def test_every_chapter_is_listed():
 def test_the_first_code_cell_is_the_setup_cell_for_the_configured_repository(path):
     cell = first_code_cell(path)
     assert set_repository.TAG in cell.metadata.get("tags", [])
+    assert cell.metadata.get("jupyter", {}).get("source_hidden") is True  # collapsed in JupyterLab
     assert cell.source == set_repository.colab_setup_source(set_repository.configured_repository())
 
 

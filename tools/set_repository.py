@@ -81,10 +81,12 @@ def sync_notebook(path: pathlib.Path, repository: str) -> None:
     source = colab_setup_source(repository)
     if index is None:
         cell = nbformat.v4.new_code_cell(source)
-        cell.metadata["tags"] = [TAG, "remove-cell"]
+        cell.metadata["tags"] = [TAG, "remove-cell"]  # not shown on the website
         notebook.cells.insert(1, cell)
     else:
-        notebook.cells[index].source = source
+        cell = notebook.cells[index]
+        cell.source = source
+    cell.metadata["jupyter"] = {"source_hidden": True}  # collapsed in JupyterLab; one click opens it
     nbformat.write(notebook, path)
 
 
