@@ -10,8 +10,6 @@ Grid convention: row a * p + b of a [p * p, ...] tensor is the input (a, b); res
 
 from __future__ import annotations
 
-import math
-
 import torch
 import torch.nn.functional as F
 
@@ -143,9 +141,3 @@ def loss_and_accuracy(logits: torch.Tensor, labels: torch.Tensor) -> tuple[float
     """Cross-entropy (float64) and accuracy of logits [n, p] against labels [n]."""
     logits = logits.to(torch.float64)
     return F.cross_entropy(logits, labels).item(), (logits.argmax(dim=-1) == labels).double().mean().item()
-
-
-def wave(p: int, frequency: int, kind: str = "cos") -> torch.Tensor:
-    """cos or sin of 2 pi k x / p for x = 0..p-1: [p] float64."""
-    angle = 2 * math.pi * frequency * torch.arange(p, dtype=torch.float64) / p
-    return torch.cos(angle) if kind == "cos" else torch.sin(angle)

@@ -34,7 +34,8 @@ def grid_heatmaps(values: torch.Tensor, titles: Sequence[str], ncols: int = 4, s
             continue
         v = values[..., i].detach().numpy()
         limit = float(abs(v).max()) or 1.0
-        ax.imshow(v, cmap=cmap, vmin=-limit if cmap == "RdBu_r" else None, vmax=limit if cmap == "RdBu_r" else None)
+        centred = {"vmin": -limit, "vmax": limit} if cmap == "RdBu_r" else {}  # zero in white
+        ax.imshow(v, cmap=cmap, **centred)
         ax.set_title(titles[i], fontsize=9)
         ax.set(xlabel="b", ylabel="a", xticks=[], yticks=[])
     return fig

@@ -39,6 +39,23 @@ def require_prime(p, name: str = "p") -> int:
     return p
 
 
+def require_odd(p, name: str = "p") -> int:
+    """``p`` as an int >= 3, or a clear error if it is not odd (the Fourier basis pairs cos and sin)."""
+    p = require_int(p, name, minimum=3)
+    if p % 2 == 0:
+        raise ValueError(f"{name} must be odd (the Fourier basis here pairs cos and sin), got {p}")
+    return p
+
+
+def require_frequencies(frequencies, p: int, name: str = "frequencies") -> list[int]:
+    """``frequencies`` as a list of ints in 1..(p-1)/2, or a clear error."""
+    frequencies = [require_int(k, f"{name}[i]", minimum=1) for k in frequencies]
+    top = (p - 1) // 2
+    if any(k > top for k in frequencies):
+        raise ValueError(f"{name} must lie in 1..{top} for p = {p}, got {frequencies}")
+    return frequencies
+
+
 def require_fraction(value, name: str) -> float:
     """``value`` as a float strictly between 0 and 1, or a clear error."""
     if isinstance(value, bool) or not isinstance(value, (int, float)):

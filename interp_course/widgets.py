@@ -12,7 +12,19 @@ import torch
 from .superposition_plots import features_in_2d
 
 
-class GeometryExplorer:
+class Viewer:
+    """A control panel kept in ``self.widget``; a notebook shows it when the object is the
+    value of a cell."""
+
+    widget: widgets.Widget
+
+    def _ipython_display_(self) -> None:
+        from IPython.display import display
+
+        display(self.widget)
+
+
+class GeometryExplorer(Viewer):
     """Sliders for sparsity and importance decay over a grid of trained 5-into-2 toy models;
     the plot of the selected model's feature directions is redrawn on every change.
 
@@ -54,13 +66,8 @@ class GeometryExplorer:
             )
             plt.show()
 
-    def _ipython_display_(self) -> None:
-        from IPython.display import display
 
-        display(self.widget)
-
-
-class AttentionViewer:
+class AttentionViewer(Viewer):
     """Pick a layer, a head and a sequence; the attention pattern is redrawn.
 
     Args:
@@ -94,13 +101,8 @@ class AttentionViewer:
             self._draw(self.selected(), labels, title=f"layer {self.layer.value}, head {self.head.value}")
             plt.show()
 
-    def _ipython_display_(self) -> None:
-        from IPython.display import display
 
-        display(self.widget)
-
-
-class NeuronExplorer:
+class NeuronExplorer(Viewer):
     """Pick a key frequency and a neuron of its cluster; the neuron's activation over (a, b)
     and the fraction of its variance each frequency explains are redrawn.
 
@@ -147,13 +149,8 @@ class NeuronExplorer:
             self._draw(self.neurons[..., n], self.fve_per_frequency[:, n], title)
             plt.show()
 
-    def _ipython_display_(self) -> None:
-        from IPython.display import display
 
-        display(self.widget)
-
-
-class CheckpointExplorer:
+class CheckpointExplorer(Viewer):
     """A slider over a run's checkpoints: the spectrum of W_E at the chosen step is redrawn,
     with a marker on the loss curves.
 
@@ -182,8 +179,3 @@ class CheckpointExplorer:
             self.output.clear_output(wait=True)
             self._draw(self.measures, self.index(), self.key, self.phases)
             plt.show()
-
-    def _ipython_display_(self) -> None:
-        from IPython.display import display
-
-        display(self.widget)

@@ -10,22 +10,7 @@ import math
 
 import torch
 
-from interp_course.validation import require_int, require_tensor
-
-
-def _require_odd(p, name: str = "p") -> int:
-    p = require_int(p, name, minimum=3)
-    if p % 2 == 0:
-        raise ValueError(f"{name} must be odd (the Fourier basis here pairs cos and sin), got {p}")
-    return p
-
-
-def _require_frequencies(frequencies, p: int) -> list[int]:
-    frequencies = [require_int(k, "frequencies[i]", minimum=1) for k in frequencies]
-    top = (p - 1) // 2
-    if any(k > top for k in frequencies):
-        raise ValueError(f"frequencies must lie in 1..{top} for p = {p}, got {frequencies}")
-    return frequencies
+from interp_course.validation import require_frequencies, require_odd, require_tensor
 
 
 def fourier_basis(p: int) -> torch.Tensor:
@@ -35,7 +20,7 @@ def fourier_basis(p: int) -> torch.Tensor:
         [p, p] float64 with orthonormal rows: row 0 is constant; for k = 1..(p-1)/2, row
         2k-1 is cos(2 pi k x / p) and row 2k is sin(2 pi k x / p), each scaled to unit norm.
     """
-    p = _require_odd(p)
+    p = require_odd(p)
     x = torch.arange(p, dtype=torch.float64)  # [p]
     rows = [torch.ones(p, dtype=torch.float64)]
     for k in range(1, (p - 1) // 2 + 1):
@@ -57,7 +42,7 @@ def norm_per_frequency(coefficients: torch.Tensor) -> torch.Tensor:
         norms of the cos and sin rows of frequency k added together.
     """
     require_tensor(coefficients, "coefficients", dtype_kind="float")
-    p = _require_odd(coefficients.shape[0], "coefficients.shape[0]")
+    p = require_odd(coefficients.shape[0], "coefficients.shape[0]")
     squared = coefficients.pow(2).reshape(p, -1).sum(dim=1)  # [p]
     return torch.cat([squared[:1], squared[1::2] + squared[2::2]])
 
@@ -97,7 +82,7 @@ def frequency_fve(coefficients_2d: torch.Tensor, frequency: int) -> torch.Tensor
     """
     require_tensor(coefficients_2d, "coefficients_2d", ndim=3, dtype_kind="float")
     p = coefficients_2d.shape[0]
-    (k,) = _require_frequencies([frequency], p)
+    (k,) = require_frequencies([frequency], p)
     rows = [0, 2 * k - 1, 2 * k]
     constant = coefficients_2d[0, 0].pow(2)  # [n]
     explained = coefficients_2d[rows][:, rows].pow(2).sum(dim=(0, 1)) - constant  # [n]
@@ -117,8 +102,8 @@ def idealised_logits(p: int, frequencies: list[int], coefficients: torch.Tensor)
         [p * p, p] float64, row a * p + b, column c:
         sum over i of coefficients[i] * cos(w_i * (a + b - c)).
     """
-    p = _require_odd(p)
-    frequencies = _require_frequencies(frequencies, p)
+    p = require_odd(p)
+    frequencies = require_frequencies(frequencies, p)
     require_tensor(coefficients, "coefficients", shape=(len(frequencies),), dtype_kind="float")
     x = torch.arange(p, dtype=torch.float64)
     a_plus_b_minus_c = x[:, None, None] + x[None, :, None] - x[None, None, :]  # [p, p, p]
@@ -144,7 +129,7 @@ def keep_frequencies(values: torch.Tensor, basis: torch.Tensor, frequencies: lis
     """
     require_tensor(basis, "basis", ndim=2, dtype_kind="float")
     p = basis.shape[0]
-    frequencies = _require_frequencies(frequencies, p)
+    frequencies = require_frequencies(frequencies, p)
     rows = [0] + [row for k in frequencies for row in (2 * k - 1, 2 * k)]
     kept = basis[rows]  # [m, p]
     coefficients = fourier_2d(values, basis)[rows][:, rows]  # [m, m, ...]

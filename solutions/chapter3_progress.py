@@ -9,7 +9,7 @@ import math
 
 import torch
 
-from interp_course.validation import require_int, require_positive_float, require_tensor
+from interp_course.validation import require_frequencies, require_odd, require_positive_float, require_tensor
 
 
 def sum_directions(p: int, frequencies: list[int]) -> torch.Tensor:
@@ -23,10 +23,8 @@ def sum_directions(p: int, frequencies: list[int]) -> torch.Tensor:
         [2K, p * p] float64 with orthonormal rows: row 2i is cos(w_i (a + b)) and row 2i + 1
         is sin(w_i (a + b)), column a * p + b, each scaled to unit norm.
     """
-    p = require_int(p, "p", minimum=3)
-    frequencies = [require_int(k, "frequencies[i]", minimum=1) for k in frequencies]
-    if p % 2 == 0 or any(k > (p - 1) // 2 for k in frequencies):
-        raise ValueError(f"p must be odd and frequencies in 1..(p-1)/2; got p = {p}, frequencies {frequencies}")
+    p = require_odd(p)
+    frequencies = require_frequencies(frequencies, p)
     x = torch.arange(p, dtype=torch.float64)
     a_plus_b = (x[:, None] + x[None, :]).flatten()  # [p * p], entry a * p + b
     rows = []

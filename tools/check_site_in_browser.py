@@ -53,7 +53,7 @@ def serve(site: pathlib.Path) -> tuple[http.server.ThreadingHTTPServer, str]:
 
 
 def find_chromium() -> tuple[str, str] | None:
-    browser = next((shutil.which(n) for n in ("chromium", "chromium-browser", "google-chrome") if shutil.which(n)), None)
+    browser = next(filter(None, map(shutil.which, ("chromium", "chromium-browser", "google-chrome"))), None)
     driver = shutil.which("chromedriver")
     return (browser, driver) if browser and driver else None
 
@@ -127,8 +127,8 @@ return [math.length, math.filter(e => !e.querySelector("mjx-container")).map(e =
 def check_page(browser, base: str, page: str) -> list[str]:
     browser.get(base + page)
     wait_until(lambda: browser.execute_script("return document.readyState") == "complete")
-    missing = wait_until(lambda: not browser.execute_script(MISSING_IMAGES)) or browser.execute_script(MISSING_IMAGES)
-    problems = [f"image not loaded: {src[:100]}" for src in (missing if missing is not True else [])]
+    wait_until(lambda: not browser.execute_script(MISSING_IMAGES))
+    problems = [f"image not loaded: {src[:100]}" for src in browser.execute_script(MISSING_IMAGES)]
     n_math, untypeset = browser.execute_script(UNTYPESET_MATH)
     if n_math:
         wait_until(lambda: not browser.execute_script(UNTYPESET_MATH)[1])

@@ -9,7 +9,7 @@ import torch
 
 from solutions import chapter2_fourier as reference
 
-from ..exercise import ExerciseFailed, expect_tensor, run_check
+from ..exercise import ExerciseFailed, expect_tensor, run_check, same_values
 
 ATOL = 1e-9
 
@@ -17,9 +17,6 @@ ATOL = 1e-9
 def _random(*shape: int, seed: int = 0) -> torch.Tensor:
     return torch.randn(*shape, generator=torch.Generator().manual_seed(seed), dtype=torch.float64)
 
-
-def _same(got, want) -> bool:
-    return isinstance(got, torch.Tensor) and got.shape == want.shape and torch.allclose(got.double(), want, atol=1e-7)
 
 
 def check_fourier_basis(fourier_basis: Callable, strict: bool | None = None) -> Callable:
@@ -34,10 +31,10 @@ def check_fourier_basis(fourier_basis: Callable, strict: bool | None = None) -> 
                         f"for p = {p}, the rows are not normalised: their norms range from "
                         f"{norms.min().item():.3g} to {norms.max().item():.3g}; divide each row by its norm"
                     )
-                if _same(got[1], want[2]) and _same(got[2], want[1]):
+                if same_values(got[1], want[2]) and same_values(got[2], want[1]):
                     raise ExerciseFailed(f"for p = {p}, row 1 is sin and row 2 is cos; row 2k-1 must be cos, row 2k sin")
                 half = (p - 1) // 2
-                if p > 3 and _same(got[1 : half + 1], want[1::2]):
+                if p > 3 and same_values(got[1 : half + 1], want[1::2]):
                     raise ExerciseFailed(
                         f"for p = {p}, all the cos rows come first; interleave them: "
                         "row 2k-1 = cos of frequency k, row 2k = sin of frequency k"
@@ -81,10 +78,10 @@ def check_fourier_2d(fourier_2d: Callable, strict: bool | None = None) -> Callab
             name = f"values of shape {tuple(values.shape)}"
             if isinstance(got, torch.Tensor) and got.shape == want.shape:
                 only_a = torch.einsum("ia,ab...->ib...", basis, values)
-                if _same(got, only_a):
+                if same_values(got, only_a):
                     raise ExerciseFailed(f"on {name}: only the a axis is transformed; transform b as well")
                 transposed = torch.einsum("ai,bj,ab...->ij...", basis, basis, values)
-                if _same(got, transposed):
+                if same_values(got, transposed):
                     raise ExerciseFailed(
                         f"on {name}: the basis is used transposed; coefficient [i, j] is "
                         "sum over a, b of basis[i, a] * basis[j, b] * values[a, b]"
@@ -177,12 +174,12 @@ def check_keep_frequencies(keep_frequencies: Callable, strict: bool | None = Non
                 if torch.count_nonzero(got) == 0:
                     raise ExerciseFailed(f"on {name}: the result is all zeros")
                 no_constant = torch.einsum("ia,jb,ij...->ab...", basis[rows], basis[rows], coefficients[rows][:, rows])
-                if _same(got, no_constant):
+                if same_values(got, no_constant):
                     raise ExerciseFailed(
                         f"on {name}: the constant row and column (index 0) are dropped; keep them: "
                         "they hold the mean and the linear terms such as cos(w a)"
                     )
-                if _same(got, reference.fourier_2d(want, basis)):
+                if same_values(got, reference.fourier_2d(want, basis)):
                     raise ExerciseFailed(f"on {name}: these are Fourier coefficients; transform back to values over (a, b)")
             expect_tensor(got, want, f"the projection of {name}", atol=1e-9)
         return "random values, one and two frequencies, a function made of frequencies 2 and 3"
