@@ -20,25 +20,18 @@ import time
 
 import torch
 
-from interp_course import grokking
-from interp_course.training import train_full_batch
-from interp_course.transformer import HookedTransformer
+from interp_course.chapter1_grokking import runs as grokking
 from solutions.chapter1_grokking import final_position_loss, training_step
 
 
 def time_to_99_percent() -> tuple[float, int]:
     config = grokking.CANONICAL.replace(stop_at_test_accuracy=0.99)
-    data = config.data()
-    model = HookedTransformer(config.model_config(), seed=config.model_seed)
     start = time.perf_counter()
-    record = train_full_batch(
-        model, data.train_tokens, data.train_labels, data.test_tokens, data.test_labels,
-        config.training, progress=False,
-    )
+    metrics, _ = config.train(progress=False)
     elapsed = time.perf_counter() - start
-    if record["test_accuracy"][-1] < 0.99:
+    if metrics["test_accuracy"][-1] < 0.99:
         raise RuntimeError("the canonical run did not reach 99% test accuracy")
-    return elapsed, int(record["eval_step"][-1])
+    return elapsed, int(metrics["eval_step"][-1])
 
 
 def every_position_step(model, optimizer, tokens, labels) -> tuple[float, float]:
@@ -54,7 +47,7 @@ def every_position_step(model, optimizer, tokens, labels) -> tuple[float, float]
 def median_step_time(step_fn, n_steps: int) -> float:
     config = grokking.CANONICAL
     data = config.data()
-    model = HookedTransformer(config.model_config(), seed=0)
+    model = config.build_model()
     optimizer = torch.optim.AdamW(model.parameters(), lr=1e-3, weight_decay=1.0, betas=(0.9, 0.98))
     for _ in range(3):  # warm-up
         step_fn(model, optimizer, data.train_tokens, data.train_labels)

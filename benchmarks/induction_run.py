@@ -16,7 +16,7 @@ import time
 
 import torch
 
-from interp_course import induction
+from interp_course.chapter5_induction import runs as induction
 
 
 def main() -> None:
@@ -34,9 +34,9 @@ def main() -> None:
     seconds = []
     for _ in range(args.repeats):
         start = time.perf_counter()
-        record = induction.train(config, progress=False)
+        metrics, _ = config.train(progress=False)
         seconds.append(time.perf_counter() - start)
-        assert record["eval_loss_repeated"][-1] < 3.0, "training up to the phase change did not reproduce it"
+        assert metrics["eval_loss_repeated"][-1] < 3.0, "training up to the phase change did not reproduce it"
     print(f"time to the phase change (step {change_step}): {statistics.median(seconds):.1f} s "
           f"(median of {args.repeats}: {', '.join(f'{s:.1f}' for s in seconds)})")
 

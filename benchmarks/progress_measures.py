@@ -14,7 +14,9 @@ import time
 
 import torch
 
-from interp_course import fourier, grokking, progress
+from interp_course.chapter1_grokking import runs as grokking
+from interp_course.chapter2_fourier import analysis as fourier
+from interp_course.chapter3_progress import measures as progress
 
 
 def main() -> None:

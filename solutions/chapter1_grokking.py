@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import torch
 
-from interp_course.validation import require_fraction, require_int, require_prime, require_tensor
+from interp_course.core.validation import require_fraction, require_int, require_prime, require_tensor
 
 
 def all_pairs(p: int) -> tuple[torch.Tensor, torch.Tensor]:

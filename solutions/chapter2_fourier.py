@@ -10,7 +10,7 @@ import math
 
 import torch
 
-from interp_course.validation import require_frequencies, require_odd, require_tensor
+from interp_course.core.validation import require_frequencies, require_odd, require_tensor
 
 
 def fourier_basis(p: int) -> torch.Tensor:

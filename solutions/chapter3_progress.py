@@ -9,7 +9,7 @@ import math
 
 import torch
 
-from interp_course.validation import require_frequencies, require_odd, require_positive_float, require_tensor
+from interp_course.core.validation import require_frequencies, require_odd, require_positive_float, require_tensor
 
 
 def sum_directions(p: int, frequencies: list[int]) -> torch.Tensor:

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import torch
 
-from interp_course.validation import require_int, require_tensor
+from interp_course.core.validation import require_int, require_tensor
 
 
 def generate_batch(

@@ -1,15 +1,15 @@
 """Reference solutions to the exercises of chapter 5, "Induction heads".
 
 Shapes: tokens [batch, pos]; pattern [batch, head, query_pos, key_pos]; weights as in
-``interp_course.transformer`` (W_Q, W_K, W_V [head, d_model, d_head], W_O [head, d_head, d_model]).
+``interp_course.core.transformer`` (W_Q, W_K, W_V [head, d_model, d_head], W_O [head, d_head, d_model]).
 """
 
 from __future__ import annotations
 
 import torch
 
-from interp_course.induction import next_token_losses
-from interp_course.validation import require_int, require_tensor
+from interp_course.core.losses import next_token_losses
+from interp_course.core.validation import require_int, require_tensor
 
 
 def repeated_tokens(batch_size: int, seq_len: int, d_vocab: int, generator: torch.Generator) -> torch.Tensor:

@@ -1,1 +1,0 @@
-"""Exercise checks, one module per chapter."""

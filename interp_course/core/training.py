@@ -1,0 +1,160 @@
+"""Full-batch training on a final-position loss, as in the grokking experiments.
+
+The loop reads top to bottom: build the optimiser and the warm-up schedule, then for each step
+take one gradient step on the whole training set with the ``training_step`` it is given
+(chapter 1's exercise 1.4; the course's cached runs pass the reference solution), every
+``eval_every`` steps measure the test set, and at the chosen steps keep a copy of the weights.
+The trainer never imports an exercise's solution: the caller passes it in.
+
+Speed: only the final position's prediction enters the loss, so the model is run with
+``final_position_only=True``, which skips the last layer's queries, MLP and unembedding at the
+other positions. ``benchmarks/grokking_run.py`` measures what that saves.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+from typing import Callable
+
+import torch
+from tqdm.auto import tqdm
+
+from .losses import loss_and_accuracy
+from .runs import TrainedRecord, snapshot
+from .validation import require_int, require_positive_float, require_tensor
+
+
+@dataclass(frozen=True)
+class TrainingConfig:
+    """Optimiser and schedule for full-batch AdamW training.
+
+    ``stop_at_test_accuracy``: stop at the first evaluation whose test accuracy is at least
+    this (None: always run ``n_steps``).
+    """
+
+    n_steps: int
+    lr: float = 1e-3
+    weight_decay: float = 1.0
+    beta1: float = 0.9
+    beta2: float = 0.98
+    warmup_steps: int = 10
+    eval_every: int = 10
+    checkpoint_every: int = 100
+    stop_at_test_accuracy: float | None = None
+
+    def __post_init__(self) -> None:
+        require_int(self.n_steps, "TrainingConfig.n_steps", minimum=1)
+        require_positive_float(self.lr, "TrainingConfig.lr")
+        require_positive_float(self.weight_decay, "TrainingConfig.weight_decay", allow_zero=True)
+        for name in ("beta1", "beta2"):
+            value = getattr(self, name)
+            if not 0 <= value < 1:
+                raise ValueError(f"TrainingConfig.{name} must be in [0, 1), got {value}")
+        require_int(self.warmup_steps, "TrainingConfig.warmup_steps", minimum=0)
+        require_int(self.eval_every, "TrainingConfig.eval_every", minimum=1)
+        require_int(self.checkpoint_every, "TrainingConfig.checkpoint_every", minimum=1)
+        if self.stop_at_test_accuracy is not None and not 0 < self.stop_at_test_accuracy <= 1:
+            raise ValueError(
+                "TrainingConfig.stop_at_test_accuracy must be in (0, 1] or None, "
+                f"got {self.stop_at_test_accuracy}"
+            )
+
+    def to_dict(self) -> dict:
+        return dataclasses.asdict(self)
+
+
+@torch.no_grad()
+def evaluate(model: torch.nn.Module, tokens: torch.Tensor, labels: torch.Tensor) -> tuple[float, float]:
+    """(loss, accuracy) of the final-position prediction on a whole set, as floats.
+
+    tokens: [batch, pos] long; labels: [batch] long.
+    """
+    logits = model(tokens, final_position_only=True)  # [batch, 1, d_vocab_out]
+    return loss_and_accuracy(logits[:, -1], labels)
+
+
+def train_full_batch(
+    model: torch.nn.Module,
+    train_tokens: torch.Tensor,
+    train_labels: torch.Tensor,
+    test_tokens: torch.Tensor,
+    test_labels: torch.Tensor,
+    config: TrainingConfig,
+    training_step: Callable,
+    progress: bool = True,
+    description: str = "training",
+) -> TrainedRecord:
+    """Train ``model`` in place with full-batch AdamW; return the record of the run.
+
+    Args:
+        train_tokens: [n_train, pos] long; train_labels: [n_train] long.
+        test_tokens: [n_test, pos] long; test_labels: [n_test] long.
+        training_step: ``training_step(model, optimizer, tokens, labels) -> (loss, accuracy)``,
+            one full-batch update returning the batch's loss and accuracy before it.
+
+    Returns a :class:`~interp_course.core.runs.TrainedRecord`: metrics
+        ``step`` [n] (0 .. last step taken), ``train_loss`` [n], ``train_accuracy`` [n]
+        (measured on the batch before each update);
+        ``eval_step`` [m], ``test_loss`` [m], ``test_accuracy`` [m] (every ``eval_every``
+        steps, and after the last update);
+        and checkpoints {step: state_dict} at step 0, every ``checkpoint_every`` steps
+        and after the last update.
+    """
+    if not isinstance(config, TrainingConfig):
+        raise TypeError(f"config must be a TrainingConfig, got {type(config).__name__}")
+    if not callable(training_step):
+        raise TypeError(f"training_step must be a function, got {type(training_step).__name__}")
+    require_tensor(train_tokens, "train_tokens", ndim=2, dtype_kind="int")
+    require_tensor(train_labels, "train_labels", shape=(train_tokens.shape[0],), dtype_kind="int")
+    require_tensor(test_tokens, "test_tokens", ndim=2, dtype_kind="int")
+    require_tensor(test_labels, "test_labels", shape=(test_tokens.shape[0],), dtype_kind="int")
+
+    optimizer = torch.optim.AdamW(
+        model.parameters(),
+        lr=config.lr,
+        weight_decay=config.weight_decay,
+        betas=(config.beta1, config.beta2),
+    )
+    warmup = max(config.warmup_steps, 1)
+    scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda step: min((step + 1) / warmup, 1.0))
+
+    train_loss, train_accuracy = [], []
+    eval_step, test_loss, test_accuracy = [], [], []
+    checkpoints = {0: snapshot(model)}
+
+    bar = tqdm(range(config.n_steps), desc=description, disable=not progress, mininterval=0.5)
+    for step in bar:
+        loss, accuracy = training_step(model, optimizer, train_tokens, train_labels)
+        scheduler.step()
+        train_loss.append(loss)
+        train_accuracy.append(accuracy)
+        steps_done = step + 1
+        last = steps_done == config.n_steps
+        if steps_done % config.eval_every == 0 or last:
+            loss_t, accuracy_t = evaluate(model, test_tokens, test_labels)
+            eval_step.append(steps_done)
+            test_loss.append(loss_t)
+            test_accuracy.append(accuracy_t)
+            bar.set_postfix(train_loss=f"{loss:.2e}", test_acc=f"{accuracy_t:.3f}", refresh=False)
+            stop = (
+                config.stop_at_test_accuracy is not None
+                and accuracy_t >= config.stop_at_test_accuracy
+            )
+            if stop:
+                last = True
+        if steps_done % config.checkpoint_every == 0 or last:
+            checkpoints[steps_done] = snapshot(model)
+        if last:
+            break
+    bar.close()
+
+    metrics = {
+        "step": torch.arange(len(train_loss)),
+        "train_loss": torch.tensor(train_loss, dtype=torch.float64),
+        "train_accuracy": torch.tensor(train_accuracy, dtype=torch.float64),
+        "eval_step": torch.tensor(eval_step),
+        "test_loss": torch.tensor(test_loss, dtype=torch.float64),
+        "test_accuracy": torch.tensor(test_accuracy, dtype=torch.float64),
+    }
+    return TrainedRecord(metrics, checkpoints)

@@ -1,0 +1,262 @@
+"""A small transformer with the classic TransformerLens names and shapes.
+
+One readable file: a config dataclass, the embedding, attention, MLP, a block, and the model.
+Weights are stored per head, as in TransformerLens, so that ``model.blocks[0].attn.W_Q[h]``
+is head ``h``'s query matrix, of shape ``[d_model, d_head]``.
+
+Shapes, everywhere in the course::
+
+    tokens        [batch, pos]                     integer token ids
+    resid         [batch, pos, d_model]            the residual stream
+    q, k, v, z    [batch, pos, head, d_head]
+    scores/pattern[batch, head, query_pos, key_pos]
+    mlp pre/post  [batch, pos, d_mlp]
+    logits        [batch, pos, d_vocab_out]
+
+Hook points (see :mod:`interp_course.core.hooks`): ``hook_embed``, ``hook_pos_embed``, and for each
+layer ``l``: ``blocks.l.hook_resid_pre``, ``blocks.l.attn.hook_q/k/v``,
+``blocks.l.attn.hook_attn_scores``, ``blocks.l.attn.hook_pattern``, ``blocks.l.attn.hook_z``,
+``blocks.l.hook_attn_out``, ``blocks.l.hook_resid_mid``, ``blocks.l.mlp.hook_pre``,
+``blocks.l.mlp.hook_post``, ``blocks.l.hook_mlp_out``, ``blocks.l.hook_resid_post``
+(an attention-only model has no ``resid_mid`` and no MLP hooks).
+
+There is no LayerNorm, following the grokking model of Nanda et al. (2023), and attention has
+no biases.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from dataclasses import dataclass
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from .hooks import HookedModule, HookPoint
+from .validation import require_int, require_tensor
+
+ACTIVATIONS = {"relu": F.relu, "gelu": F.gelu}
+
+
+@dataclass(frozen=True)
+class TransformerConfig:
+    """The architecture. The defaults are the one-layer grokking model of Nanda et al. (2023)."""
+
+    d_vocab: int
+    n_ctx: int
+    d_model: int = 128
+    n_layers: int = 1
+    n_heads: int = 4
+    d_head: int = 32
+    d_mlp: int = 512
+    attn_only: bool = False
+    act_fn: str = "relu"
+    d_vocab_out: int | None = None  # None: the same as d_vocab
+
+    def __post_init__(self) -> None:
+        for name in ("d_vocab", "n_ctx", "d_model", "n_layers", "n_heads", "d_head", "d_mlp"):
+            require_int(getattr(self, name), f"TransformerConfig.{name}", minimum=1)
+        if self.d_vocab_out is not None:
+            require_int(self.d_vocab_out, "TransformerConfig.d_vocab_out", minimum=1)
+        if self.act_fn not in ACTIVATIONS:
+            raise ValueError(
+                f"TransformerConfig.act_fn must be one of {sorted(ACTIVATIONS)}, got {self.act_fn!r}"
+            )
+
+    @property
+    def vocab_out(self) -> int:
+        return self.d_vocab if self.d_vocab_out is None else self.d_vocab_out
+
+    def to_dict(self) -> dict:
+        return dataclasses.asdict(self)
+
+
+class Embed(nn.Module):
+    def __init__(self, cfg: TransformerConfig) -> None:
+        super().__init__()
+        self.W_E = nn.Parameter(torch.empty(cfg.d_vocab, cfg.d_model))  # [d_vocab, d_model]
+
+    def forward(self, tokens: torch.Tensor) -> torch.Tensor:
+        return F.embedding(tokens, self.W_E)  # [batch, pos, d_model]
+
+
+class PosEmbed(nn.Module):
+    def __init__(self, cfg: TransformerConfig) -> None:
+        super().__init__()
+        self.W_pos = nn.Parameter(torch.empty(cfg.n_ctx, cfg.d_model))  # [n_ctx, d_model]
+
+    def forward(self, tokens: torch.Tensor) -> torch.Tensor:
+        batch, pos = tokens.shape
+        return self.W_pos[:pos].unsqueeze(0).expand(batch, pos, -1)  # [batch, pos, d_model]
+
+
+class Attention(nn.Module):
+    def __init__(self, cfg: TransformerConfig) -> None:
+        super().__init__()
+        self.cfg = cfg
+        self.W_Q = nn.Parameter(torch.empty(cfg.n_heads, cfg.d_model, cfg.d_head))
+        self.W_K = nn.Parameter(torch.empty(cfg.n_heads, cfg.d_model, cfg.d_head))
+        self.W_V = nn.Parameter(torch.empty(cfg.n_heads, cfg.d_model, cfg.d_head))
+        self.W_O = nn.Parameter(torch.empty(cfg.n_heads, cfg.d_head, cfg.d_model))
+        self.hook_q = HookPoint()  # [batch, query_pos, head, d_head]
+        self.hook_k = HookPoint()  # [batch, key_pos, head, d_head]
+        self.hook_v = HookPoint()  # [batch, key_pos, head, d_head]
+        self.hook_attn_scores = HookPoint()  # [batch, head, query_pos, key_pos]
+        self.hook_pattern = HookPoint()  # [batch, head, query_pos, key_pos]
+        self.hook_z = HookPoint()  # [batch, query_pos, head, d_head]
+
+    def forward(self, resid: torch.Tensor, final_position_only: bool = False) -> torch.Tensor:
+        """resid [batch, pos, d_model] -> attention output [batch, query_pos, d_model], where
+        query_pos is pos, or 1 with ``final_position_only`` (only the last position attends)."""
+        batch, n_keys, _ = resid.shape
+        n_heads, d_head = self.cfg.n_heads, self.cfg.d_head
+        resid_q = resid[:, -1:] if final_position_only else resid
+        n_queries = resid_q.shape[1]
+        # Each projection is one matrix multiply with the heads side by side, then split.
+        q = self.hook_q((resid_q @ heads_side_by_side(self.W_Q)).view(batch, n_queries, n_heads, d_head))
+        k = self.hook_k((resid @ heads_side_by_side(self.W_K)).view(batch, n_keys, n_heads, d_head))
+        v = self.hook_v((resid @ heads_side_by_side(self.W_V)).view(batch, n_keys, n_heads, d_head))
+        # [batch, head, query_pos, d_head] @ [batch, head, d_head, key_pos]
+        scores = q.permute(0, 2, 1, 3) @ k.permute(0, 2, 3, 1) / math.sqrt(d_head)
+        # Causal mask: query i (absolute position n_keys - n_queries + i) sees keys <= itself.
+        query_pos = torch.arange(n_keys - n_queries, n_keys, device=resid.device)
+        key_pos = torch.arange(n_keys, device=resid.device)
+        future = key_pos[None, :] > query_pos[:, None]  # [query_pos, key_pos]
+        scores = self.hook_attn_scores(scores.masked_fill(future, float("-inf")))
+        pattern = self.hook_pattern(scores.softmax(dim=-1))  # [batch, head, query_pos, key_pos]
+        z = pattern @ v.permute(0, 2, 1, 3)  # [batch, head, query_pos, d_head]
+        z = self.hook_z(z.transpose(1, 2))  # [batch, query_pos, head, d_head]
+        # Sum over heads of z[h] @ W_O[h], as one multiply: [.., head*d_head] @ [head*d_head, d_model]
+        return z.reshape(batch, n_queries, n_heads * d_head) @ self.W_O.reshape(n_heads * d_head, -1)
+
+
+def heads_side_by_side(W: torch.Tensor) -> torch.Tensor:
+    """[head, d_model, d_head] -> [d_model, head * d_head], head h in columns h*d_head ..."""
+    n_heads, d_model, d_head = W.shape
+    return W.permute(1, 0, 2).reshape(d_model, n_heads * d_head)
+
+
+class MLP(nn.Module):
+    def __init__(self, cfg: TransformerConfig) -> None:
+        super().__init__()
+        self.W_in = nn.Parameter(torch.empty(cfg.d_model, cfg.d_mlp))
+        self.b_in = nn.Parameter(torch.zeros(cfg.d_mlp))
+        self.W_out = nn.Parameter(torch.empty(cfg.d_mlp, cfg.d_model))
+        self.b_out = nn.Parameter(torch.zeros(cfg.d_model))
+        self.act_fn = ACTIVATIONS[cfg.act_fn]
+        self.hook_pre = HookPoint()  # [batch, pos, d_mlp]
+        self.hook_post = HookPoint()  # [batch, pos, d_mlp]
+
+    def forward(self, resid: torch.Tensor) -> torch.Tensor:
+        pre = self.hook_pre(resid @ self.W_in + self.b_in)  # [batch, pos, d_mlp]
+        post = self.hook_post(self.act_fn(pre))
+        return post @ self.W_out + self.b_out  # [batch, pos, d_model]
+
+
+class TransformerBlock(nn.Module):
+    def __init__(self, cfg: TransformerConfig) -> None:
+        super().__init__()
+        self.cfg = cfg
+        self.hook_resid_pre = HookPoint()
+        self.attn = Attention(cfg)
+        self.hook_attn_out = HookPoint()
+        if not cfg.attn_only:
+            self.hook_resid_mid = HookPoint()
+            self.mlp = MLP(cfg)
+            self.hook_mlp_out = HookPoint()
+        self.hook_resid_post = HookPoint()
+
+    def forward(self, resid: torch.Tensor, final_position_only: bool = False) -> torch.Tensor:
+        """resid [batch, pos, d_model] -> [batch, pos, d_model] ([batch, 1, d_model] with
+        ``final_position_only``: later positions are not computed past attention)."""
+        resid = self.hook_resid_pre(resid)
+        attn_out = self.hook_attn_out(self.attn(resid, final_position_only))
+        resid = (resid[:, -1:] if final_position_only else resid) + attn_out
+        if not self.cfg.attn_only:
+            resid = self.hook_resid_mid(resid)
+            resid = resid + self.hook_mlp_out(self.mlp(resid))
+        return self.hook_resid_post(resid)
+
+
+class Unembed(nn.Module):
+    def __init__(self, cfg: TransformerConfig) -> None:
+        super().__init__()
+        self.W_U = nn.Parameter(torch.empty(cfg.d_model, cfg.vocab_out))  # [d_model, d_vocab_out]
+
+    def forward(self, resid: torch.Tensor) -> torch.Tensor:
+        return resid @ self.W_U  # [batch, pos, d_vocab_out]
+
+
+class HookedTransformer(HookedModule):
+    """A decoder-only transformer with hook points at every activation of interest.
+
+    ``model(tokens)`` returns logits ``[batch, pos, d_vocab_out]``;
+    ``model(tokens, final_position_only=True)`` returns ``[batch, 1, d_vocab_out]`` and skips
+    the work that only the other positions' outputs need (the last layer's queries, MLP and
+    unembedding at those positions). Training on a loss at the final position uses this.
+    """
+
+    def __init__(self, cfg: TransformerConfig, seed: int | None = None) -> None:
+        super().__init__()
+        if not isinstance(cfg, TransformerConfig):
+            raise TypeError(f"cfg must be a TransformerConfig, got {type(cfg).__name__}")
+        self.cfg = cfg
+        self.embed = Embed(cfg)
+        self.hook_embed = HookPoint()  # [batch, pos, d_model]
+        self.pos_embed = PosEmbed(cfg)
+        self.hook_pos_embed = HookPoint()  # [batch, pos, d_model]
+        self.blocks = nn.ModuleList([TransformerBlock(cfg) for _ in range(cfg.n_layers)])
+        self.unembed = Unembed(cfg)
+        self.setup_hook_points()
+        self.init_weights(seed)
+
+    @torch.no_grad()
+    def init_weights(self, seed: int | None = None) -> None:
+        """Gaussian initialisation as in Nanda et al.'s grokking code: std 1/sqrt(d_model) for
+        every matrix that reads from the residual stream or writes to it, 1/sqrt(d_vocab) for
+        W_U; biases zero. ``seed`` makes it reproducible without touching the global RNG."""
+        generator = torch.Generator().manual_seed(seed) if seed is not None else None
+        for name, param in self.named_parameters():
+            if name.split(".")[-1].startswith("b_"):
+                param.zero_()
+                continue
+            std = 1 / math.sqrt(self.cfg.vocab_out if name == "unembed.W_U" else self.cfg.d_model)
+            param.copy_(torch.randn(param.shape, generator=generator) * std)
+
+    @property
+    def W_E(self) -> torch.Tensor:
+        return self.embed.W_E
+
+    @property
+    def W_pos(self) -> torch.Tensor:
+        return self.pos_embed.W_pos
+
+    @property
+    def W_U(self) -> torch.Tensor:
+        return self.unembed.W_U
+
+    def forward(self, tokens: torch.Tensor, final_position_only: bool = False) -> torch.Tensor:
+        self._check_tokens(tokens)
+        resid = self.hook_embed(self.embed(tokens)) + self.hook_pos_embed(self.pos_embed(tokens))
+        last = self.cfg.n_layers - 1
+        for layer, block in enumerate(self.blocks):
+            resid = block(resid, final_position_only=final_position_only and layer == last)
+        return self.unembed(resid)  # [batch, pos (or 1), d_vocab_out]
+
+    def _check_tokens(self, tokens: torch.Tensor) -> None:
+        require_tensor(tokens, "tokens", ndim=2, dtype_kind="int")
+        if tokens.shape[1] > self.cfg.n_ctx:
+            raise ValueError(
+                f"tokens has {tokens.shape[1]} positions but the model's context is "
+                f"n_ctx={self.cfg.n_ctx}; expected shape (batch, pos) with pos <= {self.cfg.n_ctx}"
+            )
+        if tokens.numel() and (tokens.min() < 0 or tokens.max() >= self.cfg.d_vocab):
+            raise ValueError(
+                f"tokens must be ids in [0, {self.cfg.d_vocab}) (d_vocab={self.cfg.d_vocab}), "
+                f"got values from {int(tokens.min())} to {int(tokens.max())}"
+            )
+
+    def n_params(self) -> int:
+        return sum(p.numel() for p in self.parameters())

@@ -1,0 +1,242 @@
+"""The checks of chapter 1 reject plausible wrong answers with a message that says what is wrong
+(the contract every check keeps, reference / stub / strict, is tested in
+tests/test_exercise_contract.py)."""
+
+import pytest
+import torch
+
+from interp_course.chapter1_grokking import checks
+from interp_course.core.exercise import ExerciseFailed
+from tests.test_exercise_contract import assert_rejected, wrong_answer_cases
+from solutions import chapter1_grokking as ref
+
+WRONG_ANSWERS: dict = {}
+"""{check: [(wrong function, regex its failure message must match), ...]}"""
+
+
+# --- 1.1 all_pairs ---------------------------------------------------------------------------
+
+
+def pairs_transposed(p):
+    tokens, labels = ref.all_pairs(p)
+    return tokens.T, labels
+
+
+def pairs_equals_token_zero(p):
+    tokens, labels = ref.all_pairs(p)
+    tokens[:, 2] = 0
+    return tokens, labels
+
+
+def pairs_without_modulus(p):
+    tokens, _ = ref.all_pairs(p)
+    return tokens, tokens[:, 0] + tokens[:, 1]
+
+
+def pairs_b_slowest(p):
+    a = torch.arange(p).repeat(p)
+    b = torch.arange(p).repeat_interleave(p)
+    return torch.stack([a, b, torch.full_like(a, p)], 1), (a + b) % p
+
+
+def pairs_as_floats(p):
+    tokens, labels = ref.all_pairs(p)
+    return tokens.float(), labels
+
+
+WRONG_ANSWERS[checks.check_all_pairs] = [
+    (pairs_transposed, r"transposed: expected one row per problem"),
+    (pairs_equals_token_zero, r"third token of every row must be the '=' token"),
+    (pairs_without_modulus, r"reduced modulo p"),
+    (pairs_b_slowest, r"in another order: row a \* p \+ b must be \[a, b, p\]"),
+    (pairs_as_floats, r"wrong dtype: expected torch.int64, got torch.float32"),
+]
+
+
+# --- 1.2 train_test_split --------------------------------------------------------------------
+
+
+def split_truncating(n, fraction, seed):
+    order = torch.randperm(n, generator=torch.Generator().manual_seed(seed))
+    return order[: int(fraction * n)], order[int(fraction * n) :]
+
+
+def split_sorted(n, fraction, seed):
+    train, test = ref.train_test_split(n, fraction, seed)
+    return train.sort().values, test.sort().values
+
+
+def split_ignoring_seed(n, fraction, seed):
+    return ref.train_test_split(n, fraction, 0)
+
+
+def split_overlapping(n, fraction, seed):
+    train, test = ref.train_test_split(n, fraction, seed)
+    return train, torch.cat([test[:-1], train[:1]])
+
+
+WRONG_ANSWERS[checks.check_train_test_split] = [
+    (split_truncating, r"expected round\(train_fraction \* n\) = 3831 training indices, got 3830"),
+    (split_sorted, r"training indices are sorted"),
+    (split_ignoring_seed, r"seed=1: the split differs from the seeded one"),
+    (split_overlapping, r"each index 0..12768 exactly once"),
+]
+
+
+# --- 1.3 final_position_loss -----------------------------------------------------------------
+
+
+def loss_float32(logits, labels):
+    return -logits[:, -1].log_softmax(-1).gather(-1, labels[:, None]).mean()
+
+
+def loss_cast_too_late(logits, labels):
+    return loss_float32(logits, labels).double()
+
+
+def loss_first_position(logits, labels):
+    return ref.final_position_loss(logits[:, :1], labels)
+
+
+def loss_summed(logits, labels):
+    return ref.final_position_loss(logits, labels) * len(labels)
+
+
+def loss_as_float(logits, labels):
+    return ref.final_position_loss(logits, labels).item()
+
+
+def loss_detached(logits, labels):
+    return ref.final_position_loss(logits.detach(), labels)
+
+
+def loss_sign_flipped(logits, labels):
+    return -ref.final_position_loss(logits, labels)
+
+
+def loss_per_example(logits, labels):
+    log_probs = logits[:, -1].double().log_softmax(-1)
+    return -log_probs.gather(-1, labels[:, None])[:, 0]
+
+
+WRONG_ANSWERS[checks.check_final_position_loss] = [
+    (loss_float32, r"dtype torch.float32; convert the logits to torch.float64"),
+    (loss_cast_too_late, r"rounded in float32"),
+    (loss_first_position, r"loss at the first position"),
+    (loss_summed, r"sum over the batch"),
+    (loss_as_float, r"returned a Python float"),
+    (loss_detached, r"not connected to the logits"),
+    (loss_sign_flipped, r"sign is flipped"),
+    (loss_per_example, r"expected a scalar loss, shape \(\), got shape \(6,\)"),
+]
+
+
+# --- 1.4 training_step -----------------------------------------------------------------------
+
+
+def step_without_zero_grad(model, optimizer, tokens, labels):
+    logits = model(tokens, final_position_only=True)
+    loss = ref.final_position_loss(logits, labels)
+    loss.backward()
+    optimizer.step()
+    return loss.item(), (logits[:, -1].argmax(-1) == labels).double().mean().item()
+
+
+def step_without_update(model, optimizer, tokens, labels):
+    optimizer.zero_grad()
+    logits = model(tokens, final_position_only=True)
+    loss = ref.final_position_loss(logits, labels)
+    loss.backward()
+    return loss.item(), (logits[:, -1].argmax(-1) == labels).double().mean().item()
+
+
+def step_reporting_loss_after_update(model, optimizer, tokens, labels):
+    _, accuracy = ref.training_step(model, optimizer, tokens, labels)
+    with torch.no_grad():
+        loss = ref.final_position_loss(model(tokens), labels).item()
+    return loss, accuracy
+
+
+def step_returning_tensors(model, optimizer, tokens, labels):
+    loss, accuracy = ref.training_step(model, optimizer, tokens, labels)
+    return torch.tensor(loss), torch.tensor(accuracy)
+
+
+def step_on_every_position(model, optimizer, tokens, labels):
+    optimizer.zero_grad()
+    logits = model(tokens)  # [batch, 3, vocab]: the loss below averages over all positions
+    loss = sum(ref.final_position_loss(logits[:, : i + 1], labels) for i in range(3)) / 3
+    loss.backward()
+    optimizer.step()
+    return loss.item(), (logits[:, -1].argmax(-1) == labels).double().mean().item()
+
+
+WRONG_ANSWERS[checks.check_training_step] = [
+    (step_without_zero_grad, r"step 2 .*the first step matches, so are the gradients reset with optimizer.zero_grad\(\)"),
+    (step_without_update, r"parameters did not change"),
+    (step_reporting_loss_after_update, r"measured after the update"),
+    (step_returning_tensors, r"should be a Python float"),
+    (step_on_every_position, r"at step 1 the loss is .*, expected"),
+]
+
+
+# --- 1.5 first_step_reaching -----------------------------------------------------------------
+
+
+def first_index(steps, values, threshold):
+    hits = (values >= threshold).nonzero()
+    return int(hits[0, 0]) if len(hits) else None
+
+
+def first_strictly_above(steps, values, threshold):
+    hits = (values > threshold).nonzero()
+    return int(steps[hits[0, 0]]) if len(hits) else None
+
+
+def last_arrival(steps, values, threshold):
+    """The step after the last dip: 'reaches and stays', not 'first reaches'."""
+    below = (values < threshold).nonzero()
+    if len(below) == 0:
+        return int(steps[0])
+    after = int(below[-1, 0]) + 1
+    return int(steps[after]) if after < len(steps) else None
+
+
+def minus_one_if_never(steps, values, threshold):
+    found = ref.first_step_reaching(steps, values, threshold)
+    return -1 if found is None else found
+
+
+def as_tensor(steps, values, threshold):
+    found = ref.first_step_reaching(steps, values, threshold)
+    return None if found is None else torch.tensor(found)
+
+
+WRONG_ANSWERS[checks.check_first_step_reaching] = [
+    (first_index, r"the position in the list; return the step recorded there"),
+    (first_strictly_above, r"reaching the threshold exactly counts: use >="),
+    (last_arrival, r"dips, and comes back .*expected step 20, got 50"),
+    (minus_one_if_never, r"never gets there: expected None, got -1"),
+    (as_tensor, r"return a Python int"),
+]
+
+
+def test_a_crashing_function_is_reported_not_replaced():
+    def crashes(p):
+        return torch.arange(p)[p + 5]
+
+    with pytest.raises(ExerciseFailed, match=r"1.1 all_pairs: your function raised IndexError"):
+        checks.check_all_pairs(crashes)
+
+
+def test_a_check_needs_a_function():
+    with pytest.raises(TypeError, match="expected your function, got int"):
+        checks.check_all_pairs(3)
+
+
+CASES, CASE_IDS = wrong_answer_cases(WRONG_ANSWERS)
+
+
+@pytest.mark.parametrize("check, wrong, message", CASES, ids=CASE_IDS)
+def test_wrong_answers_are_rejected_with_a_precise_message(check, wrong, message):
+    assert_rejected(check, wrong, message)

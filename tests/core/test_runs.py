@@ -1,0 +1,89 @@
+"""Runs: one load_or_train for every chapter, keyed by the config and by the code that trains it."""
+
+import dataclasses
+
+import pytest
+import torch
+
+from interp_course.chapter1_grokking import runs as grokking
+from interp_course.core import run_cache, runs
+from tests.tiny_runs import TINY_CONFIGS, TINY_GROKKING as TINY
+
+
+def must_not_train(*args, **kwargs):
+    raise AssertionError("a cached run was trained again")
+
+
+@pytest.mark.parametrize("kind", TINY_CONFIGS)
+def test_every_chapters_runs_are_trained_once_then_loaded(kind, monkeypatch):
+    config = TINY_CONFIGS[kind]
+    first = runs.load_or_train(config, progress=False, verbose=False)
+    assert isinstance(first, config.run_type)
+    key = config.cache_key()
+    monkeypatch.setattr(type(config), "train", must_not_train)
+    # The patched method changes the code fingerprint, so look the run up by the real key.
+    monkeypatch.setattr(type(config), "cache_key", lambda self: key)
+    second = runs.load_or_train(config, progress=False, verbose=False)
+    assert second.checkpoint_steps == first.checkpoint_steps
+    for name, values in first.metrics.items():
+        assert torch.equal(values, second.metrics[name]), name
+    for name, weights in first.weights.items():
+        assert torch.equal(weights, second.weights[name]), name
+    with pytest.raises(ValueError, match="step must be one of the saved checkpoint steps"):
+        second.model_at(first.final_step + 1)
+
+
+def test_a_loaded_grokking_run_rebuilds_its_models_and_data():
+    run = grokking.load_or_train(TINY, progress=False, verbose=False)
+    assert run.checkpoint_steps == [0, 100, 200, 300] and run.final_step == 300
+    assert not run.model.training
+    logits = run.model(run.data.test_tokens)
+    assert logits.shape == (len(run.data.test_indices), 3, 13)
+    untrained = run.model_at(0)
+    for name, weights in TINY.build_model().state_dict().items():
+        assert torch.equal(untrained.state_dict()[name], weights)
+
+
+TINY_KEY = TINY.cache_key()
+
+
+def test_the_key_holds_the_config_and_a_fingerprint_of_the_code():
+    key = TINY.cache_key()
+    assert key["config"] == dataclasses.asdict(TINY)
+    assert len(key["code"]) == 16
+    assert TINY.replace(model_seed=1).cache_key()["code"] == key["code"]
+    assert TINY.replace(model_seed=1).cache_key() != key
+
+
+def test_a_changed_reference_solution_retrains_instead_of_loading_a_stale_run(monkeypatch):
+    """Editing a function the trainer calls (here: a reference solution) changes the key."""
+    grokking.load_or_train(TINY, progress=False, verbose=False)
+    import solutions.chapter1_grokking as reference
+
+    def edited_training_step(model, optimizer, tokens, labels):  # a different source text
+        return reference.training_step(model, optimizer, tokens, labels)
+
+    real_trained_by = grokking.GrokkingConfig.trained_by
+    monkeypatch.setattr(
+        grokking.GrokkingConfig, "trained_by",
+        lambda self: tuple(edited_training_step if f is reference.training_step else f for f in real_trained_by(self)),
+    )
+    assert TINY.cache_key()["code"] != TINY_KEY["code"]
+    assert run_cache.run_path(TINY.kind, TINY.cache_key()) != run_cache.run_path(TINY.kind, TINY_KEY)
+    assert not run_cache.run_path(TINY.kind, TINY.cache_key()).exists()
+
+
+def test_code_fingerprint_follows_the_source():
+    def f(x):
+        return x + 1
+
+    def g(x):
+        return x + 2
+
+    assert runs.code_fingerprint((f,)) == runs.code_fingerprint((f,))
+    assert runs.code_fingerprint((f,)) != runs.code_fingerprint((g,))
+
+
+def test_load_or_train_rejects_another_config_type():
+    with pytest.raises(TypeError, match="config must be a GrokkingConfig, got str"):
+        grokking.load_or_train("canonical")

@@ -1,0 +1,135 @@
+import dataclasses
+
+import pytest
+import torch
+
+from interp_course.core.training import train_full_batch
+from interp_course.core.transformer import HookedTransformer
+from solutions.chapter1_grokking import final_position_loss, training_step
+from tests.tiny_runs import TINY_GROKKING as TINY
+
+
+def train_tiny(config=TINY):
+    """The metrics of a tiny run, with its checkpoints under "checkpoints"."""
+    metrics, checkpoints = config.train(progress=False)
+    return {**metrics, "checkpoints": checkpoints}
+
+
+def test_a_tiny_config_learns_its_training_set():
+    record = train_tiny()
+    assert record["train_loss"][0] > 2.0  # about log(13) = 2.56 at initialisation
+    assert record["train_loss"][-1] < 0.05
+    assert record["train_accuracy"][-1] == 1.0
+
+
+def test_same_seed_gives_identical_metrics_and_weights():
+    a, b = train_tiny(), train_tiny()
+    for name in ["train_loss", "train_accuracy", "test_loss", "test_accuracy"]:
+        assert torch.equal(a[name], b[name]), name
+    for name, weights in a["checkpoints"][300].items():
+        assert torch.equal(weights, b["checkpoints"][300][name]), name
+
+
+def test_another_model_seed_gives_another_run():
+    a = train_tiny()
+    b = train_tiny(TINY.replace(model_seed=1))
+    assert not torch.equal(a["train_loss"], b["train_loss"])
+
+
+def test_record_layout_and_checkpoints():
+    record = train_tiny()
+    assert torch.equal(record["step"], torch.arange(300))
+    assert record["eval_step"].tolist() == list(range(20, 301, 20))
+    assert list(record["checkpoints"]) == [0, 100, 200, 300]
+    # The recorded test metrics are those of the checkpointed weights.
+    data = TINY.data()
+    model = HookedTransformer(TINY.model_config())
+    model.load_state_dict(record["checkpoints"][300])
+    logits = model(data.test_tokens)
+    assert final_position_loss(logits, data.test_labels).item() == pytest.approx(
+        record["test_loss"][-1].item(), rel=1e-5
+    )
+
+
+def test_initial_checkpoint_is_the_initialisation():
+    record = train_tiny()
+    fresh = HookedTransformer(TINY.model_config(), seed=TINY.model_seed)
+    for name, weights in fresh.state_dict().items():
+        assert torch.equal(record["checkpoints"][0][name], weights)
+
+
+def test_stop_at_test_accuracy_stops_early():
+    config = TINY.replace(n_steps=2000, train_fraction=0.8, stop_at_test_accuracy=0.5)
+    record = train_tiny(config)
+    assert record["test_accuracy"][-1] >= 0.5
+    assert (record["test_accuracy"][:-1] < 0.5).all()
+    assert len(record["step"]) < 2000
+    assert list(record["checkpoints"])[-1] == int(record["eval_step"][-1])
+
+
+def test_weight_decay_shrinks_the_weights():
+    def total_squared_norm(weights):
+        return sum(float((w**2).sum()) for w in weights.values())
+
+    with_decay = train_tiny(TINY.replace(weight_decay=2.0))
+    without = train_tiny(TINY.replace(weight_decay=0.0))
+    assert total_squared_norm(with_decay["checkpoints"][300]) < total_squared_norm(
+        without["checkpoints"][300]
+    )
+
+
+@pytest.mark.parametrize(
+    "changes, message",
+    [
+        (dict(n_steps=0), "n_steps must be at least 1"),
+        (dict(lr=-1.0), "lr must be > 0"),
+        (dict(weight_decay=-0.1), "weight_decay must be >= 0"),
+        (dict(beta2=1.0), r"beta2 must be in \[0, 1\)"),
+        (dict(stop_at_test_accuracy=1.5), "stop_at_test_accuracy must be in"),
+    ],
+)
+def test_bad_training_config_is_a_clear_error(changes, message):
+    with pytest.raises((TypeError, ValueError), match=message):
+        dataclasses.replace(TINY.training, **changes)
+
+
+@pytest.mark.parametrize(
+    "changes, message",
+    [
+        (dict(p=100), "GrokkingConfig.p must be a prime number"),
+        (dict(train_fraction=1.0), "GrokkingConfig.train_fraction must be strictly between 0 and 1"),
+    ],
+)
+def test_bad_grokking_config_is_a_clear_error(changes, message):
+    with pytest.raises((TypeError, ValueError), match=message):
+        TINY.replace(**changes)
+
+
+def test_trainer_rejects_mismatched_labels():
+    data = TINY.data()
+    model = HookedTransformer(TINY.model_config())
+    with pytest.raises(ValueError, match=r"train_labels must have shape"):
+        train_full_batch(
+            model, data.train_tokens, data.train_labels[:-1], data.test_tokens, data.test_labels,
+            TINY.training, training_step, progress=False,
+        )
+
+
+def test_trainer_takes_the_step_function_it_is_given():
+    calls = []
+
+    def counting_step(*args):
+        calls.append(1)
+        return training_step(*args)
+
+    data = TINY.data()
+    train_full_batch(
+        TINY.build_model(), data.train_tokens, data.train_labels, data.test_tokens, data.test_labels,
+        TINY.training.__class__(n_steps=5), counting_step, progress=False,
+    )
+    assert len(calls) == 5
+    with pytest.raises(TypeError, match="training_step must be a function"):
+        train_full_batch(
+            TINY.build_model(), data.train_tokens, data.train_labels, data.test_tokens,
+            data.test_labels, TINY.training, "training_step", progress=False,
+        )

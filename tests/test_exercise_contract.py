@@ -1,0 +1,93 @@
+"""The contract every exercise check keeps, tested for every check of every chapter.
+
+The checks are discovered, not listed: each chapter of ``_toc.yml`` has a package
+``interp_course.<chapter>`` whose ``checks`` module defines its checks with the
+``exercise`` decorator, each paired with its reference in ``solutions/<chapter>.py``.
+
+A check passes the reference (and hands it back); on the stub it falls back to the
+reference with a plain message, or fails in strict mode (argument or environment variable).
+The per-chapter tests (``tests/<chapter>/test_checks.py``) add the plausible wrong answers,
+each of which must be rejected with a message that says what is wrong (``assert_rejected``).
+"""
+
+import importlib
+
+import pytest
+
+from interp_course.core.exercise import ExerciseFailed, ExerciseNotAttempted
+from tests.chapters import CHAPTERS
+
+
+def checks_of(chapter: str) -> list:
+    module = importlib.import_module(f"interp_course.{chapter}.checks")
+    return [value for name, value in vars(module).items() if name.startswith("check_") and callable(value)]
+
+
+CHECKS = [(chapter, check) for chapter in CHAPTERS for check in checks_of(chapter)]
+IDS = [f"{chapter}:{getattr(check, 'exercise', check.__name__)}" for chapter, check in CHECKS]
+
+
+def stub(*args, **kwargs):
+    raise NotImplementedError("Exercise: write this function")
+
+
+def assert_rejected(check, wrong, message):
+    """``wrong`` fails ``check`` with a message matching ``message``, strict or not: a wrong
+    answer is never silently replaced by the reference."""
+    with pytest.raises(ExerciseFailed, match=message):
+        check(wrong, strict=True)
+    with pytest.raises(ExerciseFailed, match=message):
+        check(wrong, strict=False)
+
+
+def wrong_answer_cases(wrong_answers: dict) -> tuple[list, list]:
+    """``pytest.mark.parametrize`` arguments (cases, ids) for a chapter's ``WRONG_ANSWERS``
+    ({check: [(wrong function, message regex), ...]})."""
+    cases = [(check, wrong, message) for check, answers in wrong_answers.items() for wrong, message in answers]
+    ids = [f"{check.exercise}:{getattr(wrong, '__name__', 'wrong')}:{i}" for i, (check, wrong, _) in enumerate(cases)]
+    return cases, ids
+
+
+def test_every_chapter_has_checks():
+    assert len(CHAPTERS) >= 5
+    for chapter in CHAPTERS:
+        assert checks_of(chapter), f"interp_course.{chapter}.checks defines no check_* function"
+
+
+@pytest.mark.parametrize("chapter, check", CHECKS, ids=IDS)
+def test_each_check_names_its_exercise_and_the_reference_of_its_chapter(chapter, check):
+    assert hasattr(check, "reference"), f"{check.__name__} is not made with @exercise(...)"
+    number = chapter.removeprefix("chapter").split("_")[0]
+    assert check.exercise.startswith(f"{number}."), check.exercise
+    assert check.reference.__module__ == f"solutions.{chapter}"
+    assert check.__name__ == f"check_{check.reference.__name__}"
+
+
+@pytest.mark.parametrize("chapter, check", CHECKS, ids=IDS)
+def test_each_check_is_tested_against_several_plausible_wrong_answers(chapter, check):
+    wrong_answers = importlib.import_module(f"tests.{chapter}.test_checks").WRONG_ANSWERS
+    assert len(wrong_answers.get(check, [])) >= 2, (
+        f"add plausible wrong answers for {check.exercise} to WRONG_ANSWERS in tests/{chapter}/test_checks.py"
+    )
+
+
+@pytest.mark.parametrize("chapter, check", CHECKS, ids=IDS)
+def test_the_reference_passes(chapter, check, capsys):
+    assert check(check.reference, strict=True) is check.reference
+    assert "correct" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("chapter, check", CHECKS, ids=IDS)
+def test_the_stub_falls_back_to_the_reference(chapter, check, capsys):
+    assert check(stub, strict=False) is check.reference
+    out = capsys.readouterr().out
+    assert "not written yet" in out and f"solutions/{chapter}.py" in out
+
+
+@pytest.mark.parametrize("chapter, check", CHECKS, ids=IDS)
+def test_strict_mode_rejects_the_stub(chapter, check, monkeypatch):
+    with pytest.raises(ExerciseNotAttempted, match="strict mode"):
+        check(stub, strict=True)
+    monkeypatch.setenv("INTERP_COURSE_STRICT", "1")
+    with pytest.raises(ExerciseNotAttempted):
+        check(stub)
