@@ -11,8 +11,10 @@ each of which must be rejected with a message that says what is wrong (``assert_
 """
 
 import importlib
+import inspect
 
 import pytest
+import torch
 
 from interp_course.core.exercise import ExerciseFailed, ExerciseNotAttempted
 from tests.chapters import CHAPTERS
@@ -89,5 +91,94 @@ def test_strict_mode_rejects_the_stub(chapter, check, monkeypatch):
     with pytest.raises(ExerciseNotAttempted, match="strict mode"):
         check(stub, strict=True)
     monkeypatch.setenv("INTERP_COURSE_STRICT", "1")
+    with pytest.raises(ExerciseNotAttempted):
+        check(stub)
+
+
+# --- answers no check may accept (issue: checks that cannot be fooled) -------------------------
+
+
+def transform_floats(result, change):
+    """``result`` with every float tensor and Python float replaced by ``change(x)``."""
+    if isinstance(result, torch.Tensor):
+        return change(result) if result.is_floating_point() else result
+    if isinstance(result, float):
+        return change(torch.tensor(result)).item()
+    if isinstance(result, (tuple, list)):
+        return type(result)(transform_floats(item, change) for item in result)
+    if isinstance(result, dict):
+        return {key: transform_floats(item, change) for key, item in result.items()}
+    return result
+
+
+def has_floats(result) -> bool:
+    changed = transform_floats(result, lambda x: x + 1)
+    return repr(changed) != repr(result)
+
+
+@pytest.mark.parametrize("chapter, check", CHECKS, ids=IDS)
+def test_nan_and_inf_answers_are_wrong(chapter, check):
+    seen = []
+
+    def answer_with(value):
+        def wrong(*args, **kwargs):
+            result = check.reference(*args, **kwargs)
+            seen.append(has_floats(result))
+            return transform_floats(result, lambda x: torch.full_like(x, value))
+        return wrong
+
+    for value in (float("nan"), float("inf")):
+        try:
+            assert_rejected(check, answer_with(value), ".")  # the check's own diagnosis, or the guard's
+        except pytest.fail.Exception:
+            if any(seen):
+                raise
+            pytest.skip("the answer holds no float")
+
+
+@pytest.mark.parametrize("chapter, check", CHECKS, ids=IDS)
+def test_an_input_changed_in_place_is_reported(chapter, check):
+    changed = []
+
+    def mutating(*args, **kwargs):
+        result = check.reference(*args, **kwargs)
+        names = list(inspect.signature(check.reference).bind(*args, **kwargs).arguments.items())
+        for name, value in names:
+            if name in check.may_change:
+                continue
+            if isinstance(value, torch.Tensor) and value.numel():
+                with torch.no_grad():
+                    value.add_(1)
+            elif isinstance(value, torch.nn.Module):
+                with torch.no_grad():
+                    next(value.parameters()).add_(1)
+            else:
+                continue
+            changed.append(name)
+            break
+        return result
+
+    try:
+        assert_rejected(check, mutating, r"changed its input `\w+` in place")
+    except pytest.fail.Exception:
+        if changed:
+            raise
+        pytest.skip("the exercise takes no tensor input")
+
+
+@pytest.mark.parametrize("chapter, check", CHECKS, ids=IDS)
+def test_not_implemented_inside_the_learners_code_is_not_taken_for_the_stub(chapter, check):
+    def helper():
+        raise NotImplementedError("a helper the learner has not written")
+
+    def half_written(*args, **kwargs):
+        return helper()
+
+    assert_rejected(check, half_written, "your function raised NotImplementedError: a helper")
+
+
+def test_strict_mode_accepts_on_as_a_value(monkeypatch):
+    chapter, check = CHECKS[0]
+    monkeypatch.setenv("INTERP_COURSE_STRICT", "on")
     with pytest.raises(ExerciseNotAttempted):
         check(stub)

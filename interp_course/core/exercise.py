@@ -29,6 +29,8 @@ Strict mode turns the fallback off, so a stub fails too: set the environment var
 
 from __future__ import annotations
 
+import inspect
+import math
 import os
 from typing import Any, Callable
 
@@ -47,11 +49,124 @@ class ExerciseNotAttempted(Exception):
     """Strict mode: the learner's function is still the stub."""
 
 
+class _NotWrittenYet(Exception):
+    """The learner's function is still the stub: it raised NotImplementedError itself."""
+
+
+class _LearnerRaised(Exception):
+    """The learner's function raised ``error`` while being checked."""
+
+    def __init__(self, error: BaseException):
+        super().__init__(error)
+        self.error = error
+
+
 def strict_mode(strict: bool | None = None) -> bool:
-    """``strict`` if given, else whether ``$INTERP_COURSE_STRICT`` is set to 1/true/yes."""
+    """``strict`` if given, else whether ``$INTERP_COURSE_STRICT`` is set to 1/true/yes/on."""
     if strict is not None:
         return bool(strict)
-    return os.environ.get(STRICT_ENV_VAR, "").strip().lower() in {"1", "true", "yes"}
+    return os.environ.get(STRICT_ENV_VAR, "").strip().lower() in {"1", "true", "yes", "on"}
+
+
+def _raised_by_the_function_itself(error: BaseException, fn: Callable) -> bool:
+    """Whether ``error`` was raised in ``fn``'s own body (a stub's ``raise``), not deeper in
+    code it calls (a half-written function, or torch)."""
+    tb = error.__traceback__
+    while tb is not None and tb.tb_next is not None:
+        tb = tb.tb_next
+    code = getattr(fn, "__code__", None)
+    return tb is not None and (tb.tb_frame.f_code is code if code is not None else tb.tb_frame.f_code.co_name == getattr(fn, "__name__", None))
+
+
+def _snapshot(value: Any) -> Any:
+    """A copy of the tensors in ``value`` (a tensor, a module's weights, or a tuple / list of
+    tensors), to tell later whether they were changed in place; None if it holds none."""
+    if isinstance(value, torch.Tensor):
+        return value.detach().clone()
+    if isinstance(value, torch.nn.Module):
+        return {name: t.detach().clone() for name, t in value.state_dict().items()}
+    if isinstance(value, (tuple, list)) and any(isinstance(v, torch.Tensor) for v in value):
+        return [_snapshot(v) for v in value]
+    return None
+
+
+def _same(before: Any, value: Any) -> bool:
+    """Whether ``value`` still holds what ``_snapshot`` copied into ``before`` (NaN equals NaN)."""
+    if isinstance(before, torch.Tensor):
+        if not isinstance(value, torch.Tensor) or value.shape != before.shape or value.dtype != before.dtype:
+            return False
+        value = value.detach()
+        if torch.equal(value, before):
+            return True
+        if not (before.is_floating_point() or before.is_complex()):
+            return False
+        return bool(torch.isclose(value, before, rtol=0, atol=0, equal_nan=True).all())
+    if isinstance(before, dict):
+        now = value.state_dict()
+        return now.keys() == before.keys() and all(_same(before[k], now[k]) for k in before)
+    if isinstance(before, list):
+        return all(b is None or _same(b, v) for b, v in zip(before, value))
+    return True
+
+
+def non_finite(result: Any, where: str = "the result") -> str | None:
+    """Where ``result`` (a number, a tensor, or tuples / lists / dicts of them) holds NaN or
+    inf, as text; None if nowhere."""
+    if isinstance(result, torch.Tensor):
+        if (result.is_floating_point() or result.is_complex()) and not bool(torch.isfinite(result.detach()).all()):
+            return where
+    elif isinstance(result, float):
+        if not math.isfinite(result):
+            return where
+    elif isinstance(result, (tuple, list)):
+        for i, item in enumerate(result):
+            found = non_finite(item, f"{where}[{i}]")
+            if found:
+                return found
+    elif isinstance(result, dict):
+        for key, item in result.items():
+            found = non_finite(item, f"{where}[{key!r}]")
+            if found:
+                return found
+    return None
+
+
+def guarded(fn: Callable, reference_fn: Callable, may_change: tuple[str, ...] = ()) -> Callable:
+    """``fn`` as a check calls it: a stub's own ``NotImplementedError`` means "not written
+    yet"; any other error it raises is reported as the learner's; an input changed in place
+    (other than those named in ``may_change``) is a wrong answer at once. A NaN or inf in a
+    result is recorded in ``call.non_finite``: the check's own diagnosis comes first, and
+    :func:`run_check` fails the answer if the comparison let it through. Arguments are matched
+    to names through ``reference_fn``'s signature."""
+    signature = inspect.signature(reference_fn)
+
+    def call(*args, **kwargs):
+        try:
+            bound = signature.bind(*args, **kwargs).arguments
+        except TypeError:
+            bound = dict(enumerate(args), **kwargs)
+        before = {name: _snapshot(value) for name, value in bound.items() if name not in may_change}
+        try:
+            result = fn(*args, **kwargs)
+        except NotImplementedError as error:
+            if _raised_by_the_function_itself(error, fn):
+                raise _NotWrittenYet() from None
+            raise _LearnerRaised(error) from error
+        except Exception as error:
+            raise _LearnerRaised(error) from error
+        for name, old in before.items():
+            if old is not None and not _same(old, bound[name]):
+                raise ExerciseFailed(
+                    f"your function changed its input `{name}` in place; work on a copy "
+                    "(e.g. x = x.clone(), or an operation without a trailing underscore)"
+                )
+        where = non_finite(result)
+        if where:
+            call.non_finite.append(where)
+        return result
+
+    call.non_finite = []  # where a result held NaN or inf: a wrong answer, even if it compared equal
+    return call
 
 
 def run_check(
@@ -60,6 +175,7 @@ def run_check(
     reference_fn: Callable,
     compare: Callable[[Callable], str],
     strict: bool | None = None,
+    may_change: tuple[str, ...] = (),
 ) -> Callable:
     """Check ``learner_fn`` and return the function the rest of the notebook should use.
 
@@ -71,12 +187,18 @@ def run_check(
             (or lets the learner's own exception through) if it is wrong; returns a short
             description of what was checked, for the success message.
         strict: see :func:`strict_mode`.
+        may_change: the arguments the exercise changes in place on purpose (see :func:`guarded`).
     """
     if not callable(learner_fn):
         raise TypeError(f"Exercise {exercise}: expected your function, got {type(learner_fn).__name__}")
+    call = guarded(learner_fn, reference_fn, may_change)
     try:
-        checked = compare(learner_fn)
-    except NotImplementedError:
+        checked = compare(call)
+        if call.non_finite:
+            raise ExerciseFailed(
+                f"your function returned NaN or inf (in {call.non_finite[0]}); a correct answer is finite"
+            )
+    except _NotWrittenYet:
         if strict_mode(strict):
             raise ExerciseNotAttempted(
                 f"Exercise {exercise}: not written yet (it raises NotImplementedError), "
@@ -90,15 +212,22 @@ def run_check(
         return reference_fn
     except ExerciseFailed as failure:
         raise ExerciseFailed(f"Exercise {exercise}: {failure}") from None
-    except Exception as error:
+    except _LearnerRaised as raised:
+        error = raised.error
         raise ExerciseFailed(
             f"Exercise {exercise}: your function raised {type(error).__name__}: {error}"
+        ) from error
+    except Exception as error:  # the check could not compare what the function returned
+        raise ExerciseFailed(
+            f"Exercise {exercise}: your function's result could not be compared with the "
+            f"reference's ({type(error).__name__}: {error}); check its type, dtype and shape "
+            "against the docstring"
         ) from error
     print(f"Exercise {exercise}: correct. Checked {checked}.")
     return learner_fn
 
 
-def exercise(number: str, reference: Callable) -> Callable[[Callable], Callable]:
+def exercise(number: str, reference: Callable, may_change: tuple[str, ...] = ()) -> Callable[[Callable], Callable]:
     """Make the check of exercise ``number`` (e.g. ``"1.1"``) from a comparison.
 
     The decorated function ``compare(fn) -> str`` runs ``fn`` on the test inputs and raises
@@ -106,12 +235,14 @@ def exercise(number: str, reference: Callable) -> Callable[[Callable], Callable]
     notebook calls, ``check(learner_fn, strict=None) -> the function to go on with``
     (see :func:`run_check`); it carries ``.exercise`` (e.g. ``"1.1 all_pairs"``) and
     ``.reference``, so a test can find every check and pair it with its reference.
+    ``may_change``: the arguments the exercise is meant to change in place (e.g. the weights a
+    training loop updates); a change to any other input is reported as a mistake.
     """
     name = f"{number} {reference.__name__}"
 
     def decorate(compare: Callable[[Callable], str]) -> Callable:
         def check(learner_fn: Callable, strict: bool | None = None) -> Callable:
-            return run_check(name, learner_fn, reference, compare, strict)
+            return run_check(name, learner_fn, reference, compare, strict, may_change)
 
         check.__name__ = check.__qualname__ = compare.__name__
         check.__module__ = compare.__module__
@@ -119,7 +250,7 @@ def exercise(number: str, reference: Callable) -> Callable[[Callable], Callable]
             f"Check exercise {name}: compare your function with the reference "
             f"({reference.__module__}.{reference.__name__}) and return the function to go on with."
         )
-        check.exercise, check.reference, check.compare = name, reference, compare
+        check.exercise, check.reference, check.compare, check.may_change = name, reference, compare, may_change
         return check
 
     return decorate
