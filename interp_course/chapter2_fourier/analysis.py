@@ -10,6 +10,7 @@ Grid convention: row a * p + b of a [p * p, ...] tensor is the input (a, b); res
 
 from __future__ import annotations
 
+import math
 from typing import Callable
 
 import torch
@@ -144,3 +145,34 @@ def fraction_of_variance_explained(approximation: torch.Tensor, target: torch.Te
     """1 - |target - approximation|^2 / |target - mean(target)|^2 over all entries."""
     residual = (target - approximation).pow(2).sum()
     return float(1 - residual / (target - target.mean()).pow(2).sum())
+
+
+def fit_wave(curve: torch.Tensor, frequency: int) -> tuple[float, float]:
+    """The amplitude and phase (degrees) of the wave of ``frequency`` that best fits ``curve``.
+
+    curve: [p], a function of the answer c; the fit is x cos(wc) + y sin(wc) with w = 2 pi k / p,
+    and the phase is atan2(y, x): 0° for a cosine, 90° for a sine.
+    """
+    require_tensor(curve, "curve", ndim=1, dtype_kind="float")
+    p = curve.shape[0]
+    c = torch.arange(p, dtype=torch.float64)
+    w = 2 * math.pi * frequency / p
+    waves = torch.stack([torch.cos(w * c), torch.sin(w * c)], dim=1)  # [p, 2]
+    x, y = torch.linalg.lstsq(waves, curve.to(torch.float64)[:, None]).solution.flatten().tolist()
+    return math.hypot(x, y), math.degrees(math.atan2(y, x))
+
+
+def product_terms(logit_coefficients: torch.Tensor, frequency: int) -> dict[str, torch.Tensor]:
+    """The four 2-D Fourier terms of one frequency in the logits, as functions of c.
+
+    logit_coefficients: [p, p, p], ``fourier_2d`` of the centred logits [a, b, c].
+    Returns {"cos a · cos b", "− sin a · sin b", "cos a · sin b", "sin a · cos b"} -> [p]; by
+    cos(w(a + b - c)) the first two should be cosine waves in c and the last two sine waves.
+    """
+    cos_row, sin_row = 2 * frequency - 1, 2 * frequency
+    return {
+        "cos a · cos b": logit_coefficients[cos_row, cos_row],
+        "− sin a · sin b": -logit_coefficients[sin_row, sin_row],
+        "cos a · sin b": logit_coefficients[cos_row, sin_row],
+        "sin a · cos b": logit_coefficients[sin_row, cos_row],
+    }
