@@ -22,8 +22,10 @@ def _counts(W: torch.Tensor) -> list[int]:
     return (W.norm(dim=1) > REPRESENTED).sum(dim=1).tolist()
 
 
-def _never_falls(values: list[int]) -> bool:
-    return all(b >= a for a, b in zip(values, values[1:]))
+def _more_when_sparser(counts: list[int]) -> Claim:
+    """Counts of represented features at increasing sparsity never fall."""
+    return Claim("the sparser the features, the more are represented (never fewer)",
+                 holds=all(b >= a for a, b in zip(counts, counts[1:])), this_run=", ".join(map(str, counts)))
 
 
 def five_into_two(W: torch.Tensor, sparsities: tuple[float, ...], tolerance_degrees: float = 5.0) -> Claims:
@@ -39,8 +41,7 @@ def five_into_two(W: torch.Tensor, sparsities: tuple[float, ...], tolerance_degr
     return Claims(
         Claim(f"with dense features (S = {sparsities[0]}), only {n_hidden} features are represented, one per dimension",
               holds=counts[0] == n_hidden, this_run=f"{counts[0]}"),
-        Claim("the sparser the features, the more are represented (never fewer)",
-              holds=_never_falls(counts), this_run=", ".join(map(str, counts))),
+        _more_when_sparser(counts),
         Claim(f"at S = {sparsities[-1]} all {n_features} are, as a regular pentagon "
               f"(neighbours {regular:.0f}° apart, to within {tolerance_degrees:.0f}°)",
               holds=counts[-1] == n_features and worst <= tolerance_degrees,
@@ -57,8 +58,7 @@ def twenty_into_five(W: torch.Tensor, sparsities: tuple[float, ...], at_least_wh
     return Claims(
         Claim(f"with dense features exactly {n_hidden} features are represented, as many as dimensions",
               holds=counts[0] == n_hidden, this_run=f"{counts[0]}"),
-        Claim("the sparser the features, the more are represented (never fewer)",
-              holds=_never_falls(counts), this_run=", ".join(map(str, counts))),
+        _more_when_sparser(counts),
         Claim(f"at the sparsest setting (S = {sparsities[-1]}) at least {at_least_when_sparsest} are, "
               f"in {n_hidden} dimensions", holds=counts[-1] >= at_least_when_sparsest, this_run=f"{counts[-1]}"),
     )
