@@ -12,6 +12,8 @@ import re
 
 import pytest
 
+from tools import sync_solutions
+
 BOOK = pathlib.Path(__file__).resolve().parent.parent / "book"
 NOTEBOOKS = sorted(p for p in BOOK.rglob("*.ipynb") if ".ipynb_checkpoints" not in p.parts)
 
@@ -26,7 +28,12 @@ def test_there_are_notebooks():
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
 def test_executed_top_to_bottom_in_one_run(path):
-    counts = [c["execution_count"] for c in code_cells(path) if "".join(c["source"]).strip()]
+    """The Colab set-up cell (tagged skip-execution) is not run when the notebook is executed
+    for committing: it does nothing outside Colab, and the first cell a learner sees is [1]."""
+    cells = [c for c in code_cells(path) if "".join(c["source"]).strip()]
+    skipped = [c for c in cells if "skip-execution" in c.get("metadata", {}).get("tags", [])]
+    assert all(c["execution_count"] is None and not c["outputs"] for c in skipped)
+    counts = [c["execution_count"] for c in cells if c not in skipped]
     assert counts == list(range(1, len(counts) + 1)), f"execution counts {counts}"
 
 
@@ -128,7 +135,9 @@ def test_every_exercise_has_a_check_hints_and_a_solution(path):
     headers = re.findall(r"### Exercise (\d+\.\d+)", markdown)
     assert len(headers) == len(exercise_stubs(path))
     assert markdown.count("**Difficulty**") == len(headers)
-    assert markdown.count(":pyobject:") == len(headers), "each exercise shows its solution from solutions/"
+    solved = [name for _, name, _, _ in sync_solutions.solution_blocks(path)]
+    assert sorted(solved) == sorted(name for name, _ in exercise_stubs(path)), (
+        "each exercise has one solution block, of the function it asks for")
     assert markdown.count("<summary>Hint 1</summary>") == len(headers)
 
 
@@ -146,7 +155,7 @@ def test_every_chapter_opens_with_goals_and_ends_with_a_summary_and_next_steps(p
     assert "**You will learn**" in markdown[0] and "**You need first:**" in markdown[0]
     text = "\n".join(markdown)
     assert "## Summary" in text and "## Where to go next" in text
-    assert "{cite}`" in text, "a chapter cites the work it reproduces"
+    assert CITATION.search(text), "a chapter cites the work it reproduces"
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
@@ -157,3 +166,81 @@ def test_checked_cells_do_not_load_runs(path):
         source = "".join(cell["source"])
         tagged = CHECK_TAG in cell.get("metadata", {}).get("tags", [])
         assert not (tagged and "load_or_train(" in source), source[:200]
+
+
+# MyST syntax renders only on the website; in JupyterLab, Colab, VS Code and on GitHub it
+# shows as raw text. Notebook markdown is CommonMark, HTML and $math$ only.
+MYST = {
+    "a colon fence (:::{directive})": re.compile(r"^\s*:::+\s*\{", re.M),
+    "a directive in a code fence (```{directive})": re.compile(r"^\s*(```|~~~)+\s*\{", re.M),
+    "a role ({cite}`...`, {ref}`...`)": re.compile(r"\{[a-z][\w:-]*\}`"),
+    "a target label ((label)=)": re.compile(r"^\s*\([\w-]+\)=\s*$", re.M),
+    "a directive option line (:class: ...)": re.compile(r"^:(class|name|language|pyobject|label):", re.M),
+}
+
+
+def markdown_cells(path):
+    return [c for c in json.loads(path.read_text())["cells"] if c["cell_type"] == "markdown"]
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_markdown_is_commonmark_html_and_math_only(path):
+    for cell in markdown_cells(path):
+        source = "".join(cell["source"])
+        for what, pattern in MYST.items():
+            match = pattern.search(source)
+            assert not match, f"cell {cell.get('id')} has MyST syntax, {what}: {match.group(0)!r}"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_every_solution_block_holds_its_reference(path):
+    """tools/sync_solutions.py writes them; this fails when solutions/ changed since."""
+    assert sync_solutions.solution_blocks(path), "no solution blocks"
+    assert not sync_solutions.drifted(path), "run: python tools/sync_solutions.py"
+
+
+# An author-year citation: [Power et al., 2022](url) or [Loshchilov & Hutter (2019)](url).
+CITATION = re.compile(r"\[(?P<who>[A-Z][\w-]+(?: et\s+al\.| & [A-Z][\w-]+)?),? \(?(?P<year>\d{4})\)?\]\((?P<url>[^)\s]+)\)")
+
+
+def bibliography():
+    """{url: (first author's surname, year)} of book/references.bib."""
+    text = (BOOK / "references.bib").read_text()
+    entries = {}
+    for body in re.findall(r"@\w+\{\w+,(.*?)\n\}", text, re.S):
+        fields = dict(re.findall(r"(\w+)\s*=\s*\{(.*)\},?\s*$", body, re.M))
+        entries[fields["url"]] = (fields["author"].split(",")[0].strip(), fields["year"])
+    return entries
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_citations_name_an_entry_of_the_bibliography(path):
+    """Every author-year link points at the address of a references.bib entry with that first
+    author and year, so the bibliography page lists what the chapter cites."""
+    entries = bibliography()
+    text = "\n".join("".join(c["source"]) for c in markdown_cells(path))
+    cited = list(CITATION.finditer(text))
+    assert cited
+    for m in cited:
+        assert m["url"] in entries, f"{m.group(0)}: its address is not in book/references.bib"
+        author, year = entries[m["url"]]
+        assert m["who"].split()[0] == author and m["year"] == year, f"{m.group(0)}: the entry is {author}, {year}"
+
+
+VIEWER_CELL = re.compile(r"^\s*\w+(Explorer|Viewer)\(", re.M)
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_each_viewer_is_notebook_only_and_follows_its_static_figure(path):
+    """The website cannot redraw an interactive viewer, so it shows the static figure before
+    it instead; the viewer and the text that introduces it are removed from the website."""
+    cells = json.loads(path.read_text())["cells"]
+    for i, cell in enumerate(cells):
+        if cell["cell_type"] != "code" or not VIEWER_CELL.search("".join(cell["source"])):
+            continue
+        intro, figure = cells[i - 1], cells[i - 2]
+        assert "remove-cell" in cell["metadata"].get("tags", []), f"viewer cell {cell['id']} shows on the website"
+        assert intro["cell_type"] == "markdown" and "remove-cell" in intro["metadata"].get("tags", [])
+        assert "".join(intro["source"]).startswith("**In the notebook:"), intro["source"][:1]
+        assert figure["cell_type"] == "code" and any("image/png" in o.get("data", {}) for o in figure["outputs"]), (
+            f"viewer cell {cell['id']}: the cell before its introduction should draw its static figure")

@@ -3,7 +3,7 @@
 Serves `_build/html/` on a local port, with no other network, then, for every page: it loads
 with no console errors and no failed request, fetches nothing from any other host, every
 image is present, and every formula is typeset by the site's own MathJax. Then: a solution
-dropdown opens on click, a hint opens on click, the search page finds a word from chapter 4,
+block opens on click and shows its code, a hint opens on click, the search page finds a word from chapter 4,
 and each chapter page has its Colab and download buttons. Screenshots of the landing page and
 of a chapter page go to `_build/screenshots/` (CI keeps them as artifacts).
 
@@ -50,6 +50,15 @@ def serve(site: pathlib.Path) -> tuple[http.server.ThreadingHTTPServer, str]:
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     return server, f"http://127.0.0.1:{server.server_address[1]}/"
+
+
+def report(tool: str, checked: str, problems: list[str], screenshots: pathlib.Path) -> int:
+    """Print each problem and a summary line; the exit status (1 if any problem)."""
+    for problem in problems:
+        print("PROBLEM", problem)
+    where = screenshots.relative_to(ROOT) if screenshots.is_relative_to(ROOT) else screenshots
+    print(f"{tool}: {checked}, {len(problems)} problems; screenshots in {where}")
+    return 1 if problems else 0
 
 
 def find_chromium() -> tuple[str, str] | None:
@@ -139,9 +148,39 @@ def check_page(browser, base: str, page: str) -> list[str]:
     return problems
 
 
-def check_interactions(browser, base: str, screenshots: pathlib.Path) -> list[str]:
-    from selenium.webdriver.common.by import By
+def open_first_details(browser, summary_starts: str, needs_code: bool = False, root: str = "") -> list[str]:
+    """Click the first ``<summary>`` whose text starts with ``summary_starts`` (inside the
+    element matched by the CSS selector ``root``, if given) the way a reader does: it must be
+    closed before, open after, and with ``needs_code`` show a non-empty code block."""
+    found = browser.execute_script(
+        """const [root, starts] = arguments;
+           const scope = root ? document.querySelector(root) : document;
+           if (!scope) return null;
+           return [...scope.querySelectorAll('details > summary')]
+               .find(s => s.textContent.trim().startsWith(starts)) || null;""",
+        root, summary_starts)
+    what = f"the first {summary_starts.lower()} block"
+    if found is None:
+        return [f"no {summary_starts.lower()} block (<details><summary>{summary_starts}...)"]
+    problems = []
+    if browser.execute_script("return arguments[0].parentElement.open", found):
+        problems.append(f"{what} is open before it is clicked")
+    browser.execute_script("arguments[0].scrollIntoView({block: 'center'});", found)
+    found.click()
+    if not wait_until(lambda: browser.execute_script("return arguments[0].parentElement.open", found), timeout=5):
+        return problems + [f"{what} does not open on click"]
+    if needs_code:
+        code = browser.execute_script(
+            "const pre = arguments[0].parentElement.querySelector('pre'); return pre ? pre.innerText : ''", found)
+        if len(code.strip().splitlines()) < 2:
+            problems.append(f"{what} shows no code when opened (got {code.strip()[:80]!r})")
+        elif not wait_until(lambda: browser.execute_script(
+                "return arguments[0].parentElement.querySelector('pre').getBoundingClientRect().height > 20", found), timeout=5):
+            problems.append(f"{what} has code that is not visible when opened")
+    return problems
 
+
+def check_interactions(browser, base: str, screenshots: pathlib.Path) -> list[str]:
     problems = []
     browser.get(base + CHAPTER_FOR_CLICKS)
     wait_until(lambda: browser.execute_script("return document.readyState") == "complete")
@@ -153,27 +192,8 @@ def check_interactions(browser, base: str, screenshots: pathlib.Path) -> list[st
     if ".ipynb" not in buttons:
         problems.append(f"{CHAPTER_FOR_CLICKS}: no button to download the .ipynb")
 
-    dropdowns = browser.find_elements(By.CSS_SELECTOR, "div.dropdown.admonition")
-    if not dropdowns:
-        problems.append(f"{CHAPTER_FOR_CLICKS}: no solution dropdown")
-    else:
-        body = dropdowns[0].find_element(By.CSS_SELECTOR, "pre")
-        if body.is_displayed():
-            problems.append("the first solution dropdown is open before it is clicked")
-        # sphinx-togglebutton puts a full-width button over the title; a reader clicks the title.
-        title = dropdowns[0].find_element(By.CSS_SELECTOR, "p.admonition-title")
-        browser.execute_script("arguments[0].scrollIntoView({block: 'center'});", title)
-        title.click()
-        if not wait_until(body.is_displayed, timeout=5):
-            problems.append("the first solution dropdown does not open on click")
-    hints = browser.find_elements(By.XPATH, "//article//summary[starts-with(normalize-space(.), 'Hint')]")
-    if not hints:
-        problems.append(f"{CHAPTER_FOR_CLICKS}: no hint")
-    else:
-        browser.execute_script("arguments[0].scrollIntoView({block: 'center'});", hints[0])
-        hints[0].click()
-        if not wait_until(lambda: browser.execute_script("return arguments[0].parentElement.open", hints[0]), timeout=5):
-            problems.append("the first hint does not open on click")
+    problems += [f"{CHAPTER_FOR_CLICKS}: {p}" for p in open_first_details(browser, "Solution", needs_code=True)]
+    problems += [f"{CHAPTER_FOR_CLICKS}: {p}" for p in open_first_details(browser, "Hint")]
     browser.save_screenshot(str(screenshots / "chapter.png"))
 
     browser.get(base + f"search.html?q={SEARCH_WORD}")
@@ -218,11 +238,7 @@ def main() -> int:
     finally:
         browser.quit()
         server.shutdown()
-    for problem in problems:
-        print("PROBLEM", problem)
-    print(f"check_site_in_browser: {len(all_pages)} pages, {len(problems)} problems; "
-          f"screenshots in {screenshots.relative_to(ROOT) if screenshots.is_relative_to(ROOT) else screenshots}")
-    return 1 if problems else 0
+    return report("check_site_in_browser", f"{len(all_pages)} pages", problems, screenshots)
 
 
 if __name__ == "__main__":

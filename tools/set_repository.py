@@ -81,7 +81,9 @@ def sync_notebook(path: pathlib.Path, repository: str) -> None:
     source = colab_setup_source(repository)
     if index is None:
         cell = nbformat.v4.new_code_cell(source)
-        cell.metadata["tags"] = [TAG, "remove-cell"]  # not shown on the website
+        # Not shown on the website; not run when the notebook is executed for committing
+        # (it does nothing outside Colab), so the first cell a learner sees is [1].
+        cell.metadata["tags"] = [TAG, "remove-cell", "skip-execution"]
         notebook.cells.insert(1, cell)
     else:
         cell = notebook.cells[index]

@@ -35,7 +35,11 @@ def grid_heatmaps(values: torch.Tensor, titles: Sequence[str], ncols: int = 4, s
         v = values[..., i].detach().numpy()
         limit = float(abs(v).max()) or 1.0
         centred = {"vmin": -limit, "vmax": limit} if cmap == "RdBu_r" else {}  # zero in white
-        ax.imshow(v, cmap=cmap, **centred)
+        image = ax.imshow(v, cmap=cmap, **centred)
+        bar = fig.colorbar(image, ax=ax, shrink=0.75, pad=0.02)  # each panel has its own scale
+        bar.ax.tick_params(labelsize=7)
+        bar.locator = plt.MaxNLocator(3)
+        bar.update_ticks()
         ax.set_title(titles[i], fontsize=9)
         ax.set(xlabel="b", ylabel="a", xticks=[], yticks=[])
     return fig
@@ -51,7 +55,7 @@ def coefficient_heatmap(coefficients: torch.Tensor, ax=None, title: str = "", ma
     image = ax.imshow(coefficients[:top, :top].abs().detach().numpy(), cmap="Greys")
     ticks = list(range(0, top, 10 if top > 40 else 2))
     ax.set(xticks=ticks, yticks=ticks, title=title, xlabel="basis row of b (2k-1: cos k, 2k: sin k)", ylabel="basis row of a")
-    ax.figure.colorbar(image, ax=ax, shrink=0.8)
+    ax.figure.colorbar(image, ax=ax, shrink=0.8, label="|coefficient|")
     return ax.figure
 
 
@@ -60,7 +64,8 @@ def neuron_view(activation: torch.Tensor, fve_per_frequency: torch.Tensor, title
     frequency explains [(p - 1) / 2] (entry k - 1 for frequency k)."""
     if axes is None:
         _, axes = plt.subplots(1, 2, figsize=(8, 2.8), constrained_layout=True, width_ratios=[1, 1.6])
-    axes[0].imshow(activation.detach().numpy(), cmap="viridis")
+    image = axes[0].imshow(activation.detach().numpy(), cmap="viridis")
+    axes[0].figure.colorbar(image, ax=axes[0], label="activation", shrink=0.9)
     axes[0].set(title=title, xlabel="b", ylabel="a")
     frequencies = range(1, len(fve_per_frequency) + 1)
     axes[1].bar(frequencies, fve_per_frequency.tolist(), color=KEY_COLOUR)

@@ -27,6 +27,7 @@ from solutions.chapter4_superposition import (
 
 from ..core import runs
 from ..core.runs import Run, RunConfig, TrainedRecord
+from ..core.training import optimizer_steps_bar
 from ..core.validation import require_int, require_positive_float
 
 
@@ -85,10 +86,11 @@ class ToySweepConfig(RunConfig):
         [n_steps] (summed over instances); one checkpoint, the final ``W`` and ``b``."""
         W, b = initial_weights(self)
         feature_probability, importance = self.tensors()
-        losses = train_toy_model(
-            W, b, feature_probability, importance,
-            n_steps=self.n_steps, batch_size=self.batch_size, lr=self.lr, seed=self.seed,
-        )
+        with optimizer_steps_bar(self.n_steps, f"{self.n_instances} toy models at once", progress):
+            losses = train_toy_model(
+                W, b, feature_probability, importance,
+                n_steps=self.n_steps, batch_size=self.batch_size, lr=self.lr, seed=self.seed,
+            )
         weights = {"W": W.detach(), "b": b.detach()}
         return TrainedRecord({"losses": torch.tensor(losses, dtype=torch.float64)}, {self.n_steps: weights})
 

@@ -47,9 +47,9 @@ class GeometryExplorer(Viewer):
         k = self.index
         with self.output:
             self.output.clear_output(wait=True)
-            fig, ax = plt.subplots(figsize=(3.4, 3.4), constrained_layout=True)
+            fig, ax = plt.subplots(figsize=(4.6, 3.6), constrained_layout=True)
             features_in_2d(
                 self.W[k : k + 1], self.importance[k],
-                [f"S = {self.sparsity.value}, importance {self.decay.value}^i"], axes=[ax],
+                [f"S = {self.sparsity.value}, importance $I_i = {self.decay.value}^i$"], axes=[ax],
             )
             plt.show()

@@ -13,11 +13,13 @@ other positions. ``benchmarks/grokking_run.py`` measures what that saves.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 from dataclasses import dataclass
-from typing import Callable
+from typing import Callable, Iterator
 
 import torch
+from torch.optim.optimizer import register_optimizer_step_post_hook
 from tqdm.auto import tqdm
 
 from .losses import loss_and_accuracy
@@ -158,3 +160,21 @@ def train_full_batch(
         "test_accuracy": torch.tensor(test_accuracy, dtype=torch.float64),
     }
     return TrainedRecord(metrics, checkpoints)
+
+
+@contextlib.contextmanager
+def optimizer_steps_bar(total: int, description: str, enabled: bool = True) -> Iterator[tqdm]:
+    """A progress bar (with an estimate of the time left) that advances on every optimiser
+    step taken inside the ``with`` block, whoever's loop takes it: for a training loop that
+    is an exercise, whose signature has no place for a bar (chapter 4's ``train_toy_model``).
+
+    It hooks every ``torch.optim.Optimizer.step`` while the block runs, and removes the
+    hook afterwards, even on an error or an interruption.
+    """
+    bar = tqdm(total=total, desc=description, disable=not enabled, mininterval=0.5)
+    hook = register_optimizer_step_post_hook(lambda optimizer, args, kwargs: bar.update(1))
+    try:
+        yield bar
+    finally:
+        hook.remove()
+        bar.close()

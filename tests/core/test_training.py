@@ -133,3 +133,23 @@ def test_trainer_takes_the_step_function_it_is_given():
             TINY.build_model(), data.train_tokens, data.train_labels, data.test_tokens,
             data.test_labels, TINY.training, "training_step", progress=False,
         )
+
+
+def test_optimizer_steps_bar_counts_every_step_of_any_loop_and_unhooks_afterwards():
+    from torch.optim.optimizer import _global_optimizer_post_hooks
+
+    from interp_course.core.training import optimizer_steps_bar
+
+    weight = torch.zeros(3, requires_grad=True)
+    optimizer = torch.optim.Adam([weight], lr=0.1)
+    hooks_before = len(_global_optimizer_post_hooks)
+    with pytest.raises(KeyboardInterrupt):
+        with optimizer_steps_bar(10, "test", enabled=True) as bar:
+            for step in range(7):
+                (weight**2 - 1).sum().backward()
+                optimizer.step()
+            assert bar.n == 7
+            raise KeyboardInterrupt  # a learner interrupts the cell
+    assert len(_global_optimizer_post_hooks) == hooks_before
+    optimizer.step()
+    assert bar.n == 7
