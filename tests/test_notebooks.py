@@ -244,3 +244,18 @@ def test_each_viewer_is_notebook_only_and_follows_its_static_figure(path):
         assert "".join(intro["source"]).startswith("**In the notebook:"), intro["source"][:1]
         assert figure["cell_type"] == "code" and any("image/png" in o.get("data", {}) for o in figure["outputs"]), (
             f"viewer cell {cell['id']}: the cell before its introduction should draw its static figure")
+
+
+# The pages that are not notebooks are read on GitHub and in JupyterLab's file browser too.
+# Two are website features built by a directive: the bibliography ({bibliography} builds the
+# list from references.bib) and the glossary ({glossary} gives each term a link target).
+WEBSITE_ONLY_PAGES = {"bibliography.md", "glossary.md"}
+PAGES = sorted(p for p in BOOK.rglob("*.md") if p.name not in WEBSITE_ONLY_PAGES)
+
+
+@pytest.mark.parametrize("path", PAGES, ids=lambda p: str(p.relative_to(BOOK)))
+def test_pages_are_commonmark_html_and_math_only(path):
+    text = path.read_text()
+    for what, pattern in MYST.items():
+        match = pattern.search(text)
+        assert not match, f"{path.name} has MyST syntax, {what}: {match.group(0)!r}"
