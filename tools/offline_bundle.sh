@@ -10,9 +10,10 @@
 set -euo pipefail
 out="${1:?usage: bash tools/offline_bundle.sh BUNDLE_DIR [pip download options]}"
 shift
-cd "$(dirname "$0")/.."
 mkdir -p "$out/wheels"
-out="$(cd "$out" && pwd)"
+out="$(cd "$out" && pwd)"  # resolved where you ran the command, before moving to the checkout
+cache="$(cd "${INTERP_COURSE_CACHE:-$(dirname "$0")/../.run_cache}" 2>/dev/null && pwd || true)"
+cd "$(dirname "$0")/.."
 
 # Every pinned package (the course itself, the "-e ." line, is installed from its source),
 # plus what pip needs to install the course from source without an index.
@@ -21,8 +22,10 @@ python3 -m pip download --quiet -r "$out/requirements-pinned.txt" -d "$out/wheel
 python3 -m pip download --quiet "setuptools>=61" wheel -d "$out/wheels" "$@"
 
 git archive --format=tar.gz --prefix=interp-course/ -o "$out/interp-course.tar.gz" HEAD
-if [ -d .run_cache ] && [ -n "$(ls -A .run_cache)" ]; then
-  tar czf "$out/run-cache.tar.gz" .run_cache
+# The trained runs of the run cache ($INTERP_COURSE_CACHE if set): finished runs only.
+rm -f "$out/run-cache.tar.gz"
+if [ -n "$cache" ]; then
+  echo "trained runs packed from $cache: $(python3 tools/pack_run_cache.py "$cache" "$out/run-cache.tar.gz")"
 fi
 
 cat > "$out/INSTALL.txt" <<'TXT'
@@ -36,7 +39,7 @@ On each laptop, from the folder that holds this file (Python 3.10 or newer):
   python3 -m venv .venv
   .venv/bin/pip install --no-index --find-links ../wheels -r requirements.txt
   tar xzf ../run-cache.tar.gz      # if the bundle has it: the trained runs, no waiting
-  .venv/bin/jupyter lab book/
+  .venv/bin/jupyter lab book/chapter1_grokking.ipynb
 
 On Windows use .venv\Scripts\pip and .venv\Scripts\jupyter instead of .venv/bin/...
 TXT

@@ -81,6 +81,30 @@ class RunConfig:
     def to_dict(self) -> dict:
         return dataclasses.asdict(self)
 
+    def validate_record(self, record: dict) -> None:
+        """Raise :class:`~interp_course.core.run_cache.InvalidRunFile` unless ``record`` (a
+        cached payload) has this kind of run's schema: ``metrics`` {name: tensor} and
+        ``checkpoints`` {step: {name: tensor}}, with the shapes of :meth:`build_model`'s
+        weights where the run has a model."""
+        invalid = run_cache.InvalidRunFile
+        metrics, checkpoints = record.get("metrics"), record.get("checkpoints")
+        if not isinstance(metrics, dict) or not all(isinstance(v, torch.Tensor) for v in metrics.values()):
+            raise invalid("its metrics are not {name: tensor}")
+        if not isinstance(checkpoints, dict) or not checkpoints:
+            raise invalid("it has no checkpoints")
+        for step, weights in checkpoints.items():
+            if not str(step).isdigit() or not isinstance(weights, dict):
+                raise invalid(f"checkpoint {step!r} is not {{step: {{name: tensor}}}}")
+        try:
+            expected = {name: tuple(t.shape) for name, t in self.build_model().state_dict().items()}
+        except NotImplementedError:  # a run with no model (chapter 4's sweeps): no shapes to compare
+            return
+        for step, weights in checkpoints.items():
+            got = {name: tuple(t.shape) for name, t in weights.items() if isinstance(t, torch.Tensor)}
+            if got != expected:
+                wrong = sorted(set(got.items()) ^ set(expected.items()))[:2]
+                raise invalid(f"the weights at step {step} do not fit this run's model ({wrong})")
+
     def cache_key(self) -> dict:
         """What the run cache is keyed by: the config and the fingerprint of its code."""
         own_code = (type(self).train, *self.trained_by())
@@ -153,7 +177,7 @@ def load_or_train(config: RunConfig, progress: bool = True, verbose: bool = True
         metrics, checkpoints = config.train(progress)
         return {"metrics": metrics, "checkpoints": {str(step): w for step, w in checkpoints.items()}}
 
-    record = run_cache.load_or_build(config.kind, config.cache_key(), build, verbose=verbose)
+    record = run_cache.load_or_build(config.kind, config.cache_key(), build, verbose=verbose, validate=config.validate_record)
     saved = dict(sorted((int(step), weights) for step, weights in record["checkpoints"].items()))
     return config.run_type(config, record["metrics"], saved)
 

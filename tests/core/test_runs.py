@@ -87,3 +87,16 @@ def test_code_fingerprint_follows_the_source():
 def test_load_or_train_rejects_another_config_type():
     with pytest.raises(TypeError, match="config must be a GrokkingConfig, got str"):
         grokking.load_or_train("canonical")
+
+
+def test_a_cached_run_whose_weights_do_not_fit_the_model_is_moved_aside_and_trained_again():
+    runs.load_or_train(TINY)
+    path = run_cache.run_path(TINY.kind, TINY.cache_key())
+    record = torch.load(path, weights_only=True)
+    payload = record["payload"]
+    for weights in payload["checkpoints"].values():
+        weights["embed.W_E"] = weights["embed.W_E"][:-1]  # e.g. saved by a model of another size
+    run_cache.save_run(path, TINY.kind, TINY.cache_key(), payload)  # a valid checksum
+    with pytest.warns(run_cache.CorruptRunWarning, match="do not fit this run's model"):
+        run = runs.load_or_train(TINY)
+    run.model  # loads
