@@ -96,7 +96,7 @@ if (!panel) return null;
 const cells = [...panel.querySelectorAll('.jp-MarkdownCell')];
 return cells.map(c => {
   const r = c.querySelector('.jp-RenderedMarkdown');
-  return {text: r ? r.innerText : '', errors: r ? r.querySelectorAll('mjx-merror, .MathJax_Error').length : 0, math: r ? r.querySelectorAll('mjx-container, .MathJax').length : 0,
+  return {text: r ? r.innerText : '', errors: r ? r.querySelectorAll('mjx-merror, .MathJax_Error').length : 0,
           rawMath: r ? (() => { const copy = r.cloneNode(true);
                                 copy.querySelectorAll('code, pre, mjx-container').forEach(e => e.remove());
                                 return (copy.textContent.match(/\$/g) || []).length; })() : 0};
