@@ -33,7 +33,8 @@ def test_the_tool_sets_every_chapter_of_the_table_of_contents():
 @pytest.mark.parametrize("path", CHAPTERS, ids=lambda p: p.stem)
 def test_the_first_code_cell_is_the_setup_cell_for_the_configured_repository(path):
     cell = first_code_cell(path)
-    assert {set_repository.TAG, "remove-cell", "skip-execution"} <= set(cell.metadata.get("tags", []))
+    assert {set_repository.TAG, "remove-cell"} <= set(cell.metadata.get("tags", []))
+    assert cell.source.startswith("# Cell [1], the Colab set-up")  # collapsed, this line says why the next is [2]
     assert cell.metadata.get("jupyter", {}).get("source_hidden") is True  # collapsed in JupyterLab
     assert cell.source == set_repository.colab_setup_source(set_repository.configured_repository())
 

@@ -28,12 +28,7 @@ def test_there_are_notebooks():
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
 def test_executed_top_to_bottom_in_one_run(path):
-    """The Colab set-up cell (tagged skip-execution) is not run when the notebook is executed
-    for committing: it does nothing outside Colab, and the first cell a learner sees is [1]."""
-    cells = [c for c in code_cells(path) if "".join(c["source"]).strip()]
-    skipped = [c for c in cells if "skip-execution" in c.get("metadata", {}).get("tags", [])]
-    assert all(c["execution_count"] is None and not c["outputs"] for c in skipped)
-    counts = [c["execution_count"] for c in cells if c not in skipped]
+    counts = [c["execution_count"] for c in code_cells(path) if "".join(c["source"]).strip()]
     assert counts == list(range(1, len(counts) + 1)), f"execution counts {counts}"
 
 

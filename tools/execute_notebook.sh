@@ -2,8 +2,6 @@
 # Execute chapter notebooks top to bottom, in place, the way they are committed:
 # one clean run, outputs kept, then the saved widget state dropped (it would make the
 # website fetch the widget manager from a CDN; the website shows static figures instead).
-# Cells tagged skip-execution (the Colab set-up cell, which does nothing elsewhere) are not
-# run, so the first cell a learner sees is [1].
 # nbclient's store_widget_state=False cannot be used: it breaks ipywidgets' Output widget.
 # Usage: bash tools/execute_notebook.sh book/chapter1_grokking.ipynb [...]
 set -euo pipefail
@@ -17,10 +15,6 @@ import nbformat
 path = sys.argv[1]
 notebook = nbformat.read(path, as_version=4)
 notebook.metadata.pop("widgets", None)
-for cell in notebook.cells:  # not run (the Colab set-up cell): no count or output left from before
-    if cell.cell_type == "code" and "skip-execution" in cell.metadata.get("tags", []):
-        cell.execution_count, cell.outputs = None, []
-        cell.metadata.pop("execution", None)
 nbformat.write(notebook, path)
 PY
 done

@@ -39,7 +39,7 @@ On each laptop, from the folder that holds this file (Python 3.10 or newer):
   python3 -m venv .venv
   .venv/bin/pip install --no-index --find-links ../wheels -r requirements.txt
   tar xzf ../run-cache.tar.gz      # if the bundle has it: the trained runs, no waiting
-  .venv/bin/jupyter lab book/chapter1_grokking.ipynb
+  .venv/bin/jupyter lab --ServerApp.root_dir=. book/chapter1_grokking.ipynb
 
 On Windows use .venv\Scripts\pip and .venv\Scripts\jupyter instead of .venv/bin/...
 TXT

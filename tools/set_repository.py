@@ -28,8 +28,8 @@ URL_LINE = re.compile(r"^(  url: )(\S+)$", re.MULTILINE)
 
 def colab_setup_source(repository: str) -> str:
     """The source of the first code cell of every chapter."""
-    return f'''# In Google Colab, this cell installs the course and its pinned requirements (about two
-# minutes). Anywhere else, on your laptop or in a room's JupyterLab, it does nothing.
+    return f'''# Cell [1], the Colab set-up (so the chapter's first code cell below is [2]). In Google Colab
+# it installs the course and its pinned requirements (a few minutes); anywhere else it does nothing.
 import sys
 
 if "google.colab" in sys.modules:
@@ -81,9 +81,7 @@ def sync_notebook(path: pathlib.Path, repository: str) -> None:
     source = colab_setup_source(repository)
     if index is None:
         cell = nbformat.v4.new_code_cell(source)
-        # Not shown on the website; not run when the notebook is executed for committing
-        # (it does nothing outside Colab), so the first cell a learner sees is [1].
-        cell.metadata["tags"] = [TAG, "remove-cell", "skip-execution"]
+        cell.metadata["tags"] = [TAG, "remove-cell"]  # not shown on the website
         notebook.cells.insert(1, cell)
     else:
         cell = notebook.cells[index]
