@@ -182,3 +182,88 @@ def test_strict_mode_accepts_on_as_a_value(monkeypatch):
     monkeypatch.setenv("INTERP_COURSE_STRICT", "on")
     with pytest.raises(ExerciseNotAttempted):
         check(stub)
+
+
+def transform_results(result, change):
+    """``result`` with each item ``change`` knows how to alter altered (``change(x)`` returns
+    None to leave ``x`` alone), and whether any was."""
+    new = change(result)
+    if new is not None:
+        return new, True
+    if isinstance(result, (tuple, list)):
+        items = [transform_results(item, change) for item in result]
+        return type(result)(item for item, _ in items), any(changed for _, changed in items)
+    if isinstance(result, dict):
+        items = {key: transform_results(item, change) for key, item in result.items()}
+        return {key: item for key, (item, _) in items.items()}, any(changed for _, changed in items.values())
+    return result, False
+
+
+def other_float_precision(x):
+    if isinstance(x, torch.Tensor) and x.is_floating_point():
+        return x.double() if x.dtype != torch.float64 else x.float()
+
+
+def other_integer_dtype(x):
+    if isinstance(x, torch.Tensor) and not x.is_floating_point() and not x.is_complex() and x.dtype != torch.bool:
+        return x.to(torch.int32 if x.dtype != torch.int32 else torch.int64)
+
+
+def complex_values(x):
+    if isinstance(x, torch.Tensor) and x.is_floating_point():
+        return x.to(torch.complex128 if x.dtype == torch.float64 else torch.complex64)
+
+
+def int_as_float(x):
+    if isinstance(x, int) and not isinstance(x, bool):
+        return float(x)
+
+
+def number_as_tensor(x):
+    if isinstance(x, (int, float)) and not isinstance(x, bool):
+        return torch.tensor(x)
+
+
+WRONG_TYPES = {
+    "float64 for float32": (other_float_precision, r"dtype"),
+    "int32 for int64": (other_integer_dtype, r"dtype"),
+    "complex for real": (complex_values, r"dtype|complex"),
+    "float for int": (int_as_float, r"int\b"),
+    "0-d tensor for a number": (number_as_tensor, r"float|int\b"),
+}
+
+
+@pytest.mark.parametrize("kind", list(WRONG_TYPES))
+@pytest.mark.parametrize("chapter, check", CHECKS, ids=IDS)
+def test_a_result_of_the_wrong_type_or_dtype_is_named_as_such(chapter, check, kind):
+    change, message = WRONG_TYPES[kind]
+    changed = []
+
+    def wrong(*args, **kwargs):
+        result, was_changed = transform_results(check.reference(*args, **kwargs), change)
+        changed.append(was_changed)
+        return result
+
+    try:
+        assert_rejected(check, wrong, message)
+    except pytest.fail.Exception:
+        if any(changed):
+            raise
+        pytest.skip(f"the answer holds nothing to change ({kind})")
+
+
+def test_a_function_that_never_returns_is_stopped_with_a_hint(monkeypatch):
+    import time
+
+    monkeypatch.setenv("INTERP_COURSE_TIME_LIMIT", "0.3")
+    for chapter in CHAPTERS:
+        check = checks_of(chapter)[0]
+
+        def never_returns(*args, **kwargs):
+            while True:
+                time.sleep(0.01)
+
+        started = time.monotonic()
+        with pytest.raises(ExerciseFailed, match=r"still running after 0.3 s.*loop that never ends"):
+            check(never_returns)
+        assert time.monotonic() - started < 10

@@ -29,10 +29,15 @@ Strict mode turns the fallback off, so a stub fails too: set the environment var
 
 from __future__ import annotations
 
+import _thread
+import copy
 import inspect
 import math
 import os
+import random
 import sys
+import threading
+import time
 import traceback
 from typing import Any, Callable
 
@@ -77,6 +82,11 @@ class _ShortReport:
 
 class ExerciseFailed(_ShortReport, AssertionError):
     """The learner's function gave a wrong answer; the message says what is wrong."""
+
+
+class WrongValues(ExerciseFailed):
+    """The learner's result has the right type, dtype and shape but wrong values (what
+    :func:`expect_tensor` found). A wrong type or dtype seen by the guard explains it better."""
 
 
 class ExerciseNotAttempted(_ShortReport, Exception):
@@ -167,14 +177,156 @@ def non_finite(result: Any, where: str = "the result") -> str | None:
     return None
 
 
+def wrong_type(got: Any, expected: Any, where: str = "your function's result") -> str | None:
+    """How ``got`` differs in type from ``expected`` (the reference's result on the same
+    inputs), as text; None if it does not. Tensors must have the same dtype; a Python ``int``
+    must be an int (not a float or a bool); a ``float`` may be an int or a float but not a
+    tensor; tuples and lists must have the same length, dicts the same keys, recursively.
+    Values and shapes are the check's to compare."""
+    if isinstance(expected, torch.Tensor):
+        if not isinstance(got, torch.Tensor):
+            return f"{where} should be a torch.Tensor of dtype {expected.dtype}, got {type(got).__name__}"
+        if got.dtype != expected.dtype:
+            hint = ""
+            if got.dtype == torch.float64 and expected.dtype == torch.float32:
+                hint = " (float64 comes from numpy, from torch.tensor of a Python list with dtype=float, or from .double(); add .float())"
+            elif got.is_complex() and not expected.is_complex():
+                hint = " (a complex result: take .real, or build it from cos and sin)"
+            elif expected.dtype == torch.int64:
+                hint = " (token ids and indices are torch.long; add .long())"
+            return f"{where} has the wrong dtype: expected {expected.dtype}, got {got.dtype}{hint}"
+        return None
+    if isinstance(expected, bool):
+        return None if isinstance(got, bool) else f"{where} should be a bool, got {type(got).__name__} {got!r}"
+    if isinstance(expected, int):
+        if isinstance(got, bool) or not isinstance(got, int):
+            hint = " (a 0-d tensor: add .item())" if isinstance(got, torch.Tensor) else ""
+            return f"{where} should be an int, got {type(got).__name__} {_short(got)}{hint}"
+        return None
+    if isinstance(expected, float):
+        if isinstance(got, bool) or not isinstance(got, (int, float)):
+            hint = " (a 0-d tensor: add .item())" if isinstance(got, torch.Tensor) else ""
+            return f"{where} should be a float, got {type(got).__name__} {_short(got)}{hint}"
+        return None
+    if isinstance(expected, (tuple, list)):
+        if not isinstance(got, (tuple, list)):
+            return f"{where} should be a {type(expected).__name__} of {len(expected)} items, got {type(got).__name__}"
+        if len(got) != len(expected):
+            return f"{where} should have {len(expected)} items, got {len(got)}"
+        for i, (g, e) in enumerate(zip(got, expected)):
+            found = wrong_type(g, e, f"{where}[{i}]")
+            if found:
+                return found
+        return None
+    if isinstance(expected, dict):
+        if not isinstance(got, dict):
+            return f"{where} should be a dict, got {type(got).__name__}"
+        missing = [key for key in expected if key not in got]
+        if missing:
+            return f"{where} is missing the key {missing[0]!r}"
+        for key in expected:
+            found = wrong_type(got[key], expected[key], f"{where}[{key!r}]")
+            if found:
+                return found
+        return None
+    if isinstance(expected, torch.nn.Module):
+        return None if isinstance(got, torch.nn.Module) else f"{where} should be a torch.nn.Module, got {type(got).__name__}"
+    return None
+
+
+def _short(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 40 else text[:37] + "..."
+
+
+def _reference_result(reference_fn: Callable, args: tuple, kwargs: dict) -> Any:
+    """``reference_fn`` on ``args`` and ``kwargs`` (copies the learner's function never saw),
+    leaving the random number generators as they were; ``_NO_RESULT`` if it cannot run."""
+    python_state = random.getstate()
+    try:
+        with torch.random.fork_rng(devices=[]):
+            return reference_fn(*args, **kwargs)
+    except Exception:  # a check may call with inputs only the learner's function is given
+        return _NO_RESULT
+    finally:
+        random.setstate(python_state)
+
+
+_NO_RESULT = object()
+
+DEFAULT_TIME_LIMIT_S = 60.0
+TIME_LIMIT_ENV_VAR = "INTERP_COURSE_TIME_LIMIT"
+
+
+def time_limit_s() -> float:
+    """How long one call of a learner's function may run in a check: ``$INTERP_COURSE_TIME_LIMIT``
+    seconds if set (0 or less: no limit), else 60."""
+    text = os.environ.get(TIME_LIMIT_ENV_VAR, "").strip()
+    if not text:
+        return DEFAULT_TIME_LIMIT_S
+    try:
+        return float(text)
+    except ValueError:
+        raise ValueError(f"{TIME_LIMIT_ENV_VAR} should be a number of seconds, got {text!r}") from None
+
+
+class _TimedOut(Exception):
+    """The learner's function ran past the time limit."""
+
+    def __init__(self, seconds: float):
+        super().__init__(seconds)
+        self.seconds = seconds
+
+
+def _call_with_time_limit(fn: Callable, args: tuple, kwargs: dict, seconds: float) -> Any:
+    """``fn(*args, **kwargs)``; if it has not returned after ``seconds``, it is interrupted
+    (as the notebook's stop button would) and :class:`_TimedOut` raised. Only in the main
+    thread (where an interrupt lands) and with a positive limit; elsewhere, a plain call."""
+    if seconds <= 0 or threading.current_thread() is not threading.main_thread():
+        return fn(*args, **kwargs)
+    lock = threading.Lock()
+    state = {"running": True, "fired": False}
+
+    def interrupt():
+        with lock:
+            if state["running"]:
+                state["fired"] = True
+                _thread.interrupt_main()
+
+    timer = threading.Timer(seconds, interrupt)
+    timer.daemon = True
+    try:
+        try:
+            timer.start()
+            result = fn(*args, **kwargs)
+        finally:
+            with lock:
+                state["running"] = False
+            timer.cancel()
+        if state["fired"]:  # it returned just as the interrupt was sent: let that land here
+            deadline = time.monotonic() + 1.0
+            while time.monotonic() < deadline:
+                time.sleep(0.01)
+    except KeyboardInterrupt:
+        if not state["fired"]:
+            raise  # the learner pressed stop
+        raise _TimedOut(seconds) from None
+    if state["fired"]:
+        raise _TimedOut(seconds)
+    return result
+
+
 def guarded(fn: Callable, reference_fn: Callable, may_change: tuple[str, ...] = ()) -> Callable:
     """``fn`` as a check calls it: a stub's own ``NotImplementedError`` means "not written
     yet"; any other error it raises is reported as the learner's; an input changed in place
-    (other than those named in ``may_change``) is a wrong answer at once. A NaN or inf in a
-    result is recorded in ``call.non_finite``: the check's own diagnosis comes first, and
-    :func:`run_check` fails the answer if the comparison let it through. Arguments are matched
-    to names through ``reference_fn``'s signature."""
+    (other than those named in ``may_change``) is a wrong answer at once; a call that runs
+    past :func:`time_limit_s` is interrupted and reported. Two findings are recorded, for
+    :func:`run_check` to report if the check's own comparison does not say something more
+    precise: a NaN or inf in a result (``call.non_finite``), and a result whose type or dtype
+    differs from the reference's on copies of the same inputs (``call.wrong_type``).
+    Arguments are matched to names through ``reference_fn``'s signature."""
     signature = inspect.signature(reference_fn)
+    seconds = time_limit_s()
 
     def call(*args, **kwargs):
         try:
@@ -183,7 +335,13 @@ def guarded(fn: Callable, reference_fn: Callable, may_change: tuple[str, ...] = 
             bound = dict(enumerate(args), **kwargs)
         before = {name: _snapshot(value) for name, value in bound.items() if name not in may_change}
         try:
-            result = fn(*args, **kwargs)
+            copies = copy.deepcopy((args, kwargs))
+        except Exception:
+            copies = None
+        try:
+            result = _call_with_time_limit(fn, args, kwargs, seconds)
+        except _TimedOut:
+            raise
         except NotImplementedError as error:
             if _raised_by_the_function_itself(error, fn):
                 raise _NotWrittenYet() from None
@@ -199,9 +357,17 @@ def guarded(fn: Callable, reference_fn: Callable, may_change: tuple[str, ...] = 
         where = non_finite(result)
         if where:
             call.non_finite.append(where)
+        if copies is not None and not call.wrong_type:
+            expected = _reference_result(reference_fn, *copies)
+            if expected is not _NO_RESULT:
+                found = wrong_type(result, expected)
+                if found:
+                    call.wrong_type.append(found)
         return result
 
     call.non_finite = []  # where a result held NaN or inf: a wrong answer, even if it compared equal
+    call.wrong_type = []  # how a result's type differed from the reference's
+    call.time_limit_s = seconds
     return call
 
 
@@ -230,10 +396,20 @@ def run_check(
     call = guarded(learner_fn, reference_fn, may_change)
     try:
         checked = compare(call)
+        if call.wrong_type:
+            raise ExerciseFailed(call.wrong_type[0])
         if call.non_finite:
             raise ExerciseFailed(
                 f"your function returned NaN or inf (in {call.non_finite[0]}); a correct answer is finite"
             )
+    except _TimedOut as timed_out:
+        raise ExerciseFailed(
+            f"Exercise {exercise}: your function was still running after {timed_out.seconds:g} s, "
+            "so the check stopped it. Look for a loop that never ends (a while loop whose "
+            "condition never changes), or work far larger than the docstring asks for. "
+            f"(To change the limit, set the environment variable {TIME_LIMIT_ENV_VAR} to a "
+            "number of seconds; 0 turns it off.)"
+        ) from None
     except _NotWrittenYet:
         if strict_mode(strict):
             raise ExerciseNotAttempted(
@@ -247,13 +423,17 @@ def run_check(
         )
         return reference_fn
     except ExerciseFailed as failure:
-        raise ExerciseFailed(f"Exercise {exercise}: {failure}") from None
+        if isinstance(failure, WrongValues) and call.wrong_type:  # e.g. float32 values off by 1e-8
+            raise ExerciseFailed(f"Exercise {exercise}: {call.wrong_type[0]}") from None
+        raise ExerciseFailed(f"Exercise {exercise}: {failure}") from None  # the check's own diagnosis
     except _LearnerRaised as raised:
         error = raised.error
         raise ExerciseFailed(
             f"Exercise {exercise}: your function raised {type(error).__name__}: {error}"
         ) from error
     except Exception as error:  # the check could not compare what the function returned
+        if call.wrong_type:
+            raise ExerciseFailed(f"Exercise {exercise}: {call.wrong_type[0]}") from None
         raise ExerciseFailed(
             f"Exercise {exercise}: your function's result could not be compared with the "
             f"reference's ({type(error).__name__}: {error}); check its type, dtype and shape "
@@ -325,7 +505,7 @@ def expect_tensor(got: Any, expected: torch.Tensor, what: str, *, atol: float = 
         first = tuple(int(i) for i in wrong.nonzero()[0])
         index = first if len(first) != 1 else first[0]
         where = f" at index {index}" if expected.ndim else ""
-        raise ExerciseFailed(
+        raise WrongValues(
             f"{what} has wrong values{where}: expected {expected[first].item()!r}, got "
             f"{got_values[first].item()!r} ({int(wrong.sum())} of {wrong.numel()} entries differ)"
         )

@@ -50,6 +50,7 @@ WRONG_ANSWERS[checks.check_all_pairs] = [
     (pairs_without_modulus, r"reduced modulo p"),
     (pairs_b_slowest, r"in another order: row a \* p \+ b must be \[a, b, p\]"),
     (pairs_as_floats, r"wrong dtype: expected torch.int64, got torch.float32"),
+    (lambda p: tuple(t.to(torch.uint8) for t in ref.all_pairs(p)), r"wrong dtype: expected torch.int64, got torch.uint8"),
 ]
 
 
@@ -218,6 +219,8 @@ WRONG_ANSWERS[checks.check_first_step_reaching] = [
     (last_arrival, r"dips, and comes back .*expected step 20, got 50"),
     (minus_one_if_never, r"never gets there: expected None, got -1"),
     (as_tensor, r"return a Python int"),
+    (lambda *args: None if ref.first_step_reaching(*args) is None else float(ref.first_step_reaching(*args)),
+     r"should be an int, got float 60.0"),
 ]
 
 

@@ -49,6 +49,8 @@ WRONG_ANSWERS[checks.check_fourier_basis] = [
     (basis_cos_block_first, "all the cos rows come first"),
     (basis_without_over_p, "wrong values"),
     (lambda p: ref.fourier_basis(p).T, "wrong values"),
+    (lambda p: ref.fourier_basis(p).to(torch.complex128), r"wrong dtype: expected torch.float64, got torch.complex128"),
+    (lambda p: ref.fourier_basis(p).float(), r"wrong dtype: expected torch.float64, got torch.float32"),
 ]
 
 

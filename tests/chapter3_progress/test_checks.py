@@ -117,6 +117,7 @@ WRONG_ANSWERS[checks.check_detect_phases] = [
     (phases_threshold_off_by_one, "circuit formation should be"),
     (phases_as_lists, "tuple or None"),
     (lambda *a: list(ref.detect_phases(*a).values()), "should return a dict"),
+    (lambda *a: {k: v and (v[0] + 0.4, v[1] + 0.4) for k, v in ref.detect_phases(*a).items()}, r"\]\[0\] should be an int, got float"),
 ]
 
 

@@ -66,3 +66,50 @@ def test_ipython_shows_the_short_report_not_a_traceback(capsys):
     shown = ANSI.sub("", capsys.readouterr().out)
     assert "✗ Exercise check failed" in shown and "Exercise 1.1 all_pairs:" in shown
     assert "exercise.py" not in shown and "Traceback" not in shown
+
+
+# --- the time limit on a learner's function --------------------------------------------------
+
+import threading  # noqa: E402
+import time  # noqa: E402
+
+from interp_course.core import exercise as exercise_module  # noqa: E402
+
+
+def test_a_stop_pressed_by_the_learner_is_not_taken_for_the_time_limit(monkeypatch):
+    monkeypatch.setenv("INTERP_COURSE_TIME_LIMIT", "30")
+
+    def pressed_stop(p):
+        raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        checks.check_all_pairs(pressed_stop)
+
+
+def test_a_function_that_returns_in_time_is_checked_as_usual(monkeypatch, capsys):
+    monkeypatch.setenv("INTERP_COURSE_TIME_LIMIT", "5")
+
+    def slow_but_right(p):
+        time.sleep(0.05)
+        return checks.check_all_pairs.reference(p)
+
+    assert checks.check_all_pairs(slow_but_right) is slow_but_right
+    assert "correct" in capsys.readouterr().out
+
+
+def test_a_limit_of_zero_or_another_thread_means_no_timer(monkeypatch):
+    started = []
+    monkeypatch.setattr(exercise_module.threading.Timer, "start", lambda self: started.append(self))
+    monkeypatch.setenv("INTERP_COURSE_TIME_LIMIT", "0")
+    assert exercise_module._call_with_time_limit(lambda: 1, (), {}, exercise_module.time_limit_s()) == 1
+    results = []
+    thread = threading.Thread(target=lambda: results.append(exercise_module._call_with_time_limit(lambda: 2, (), {}, 5.0)))
+    thread.start()
+    thread.join()
+    assert results == [2] and started == []
+
+
+def test_a_limit_that_is_not_a_number_is_named(monkeypatch):
+    monkeypatch.setenv("INTERP_COURSE_TIME_LIMIT", "ten")
+    with pytest.raises(ValueError, match="INTERP_COURSE_TIME_LIMIT should be a number of seconds, got 'ten'"):
+        exercise_module.time_limit_s()
