@@ -1,6 +1,7 @@
 """The Colab set-up cell: in every chapter, first code cell, built from _config.yml's
 repository address; it does nothing outside Colab and installs the course inside it."""
 
+import ast
 import importlib.util
 import os
 import pathlib
@@ -10,6 +11,7 @@ import types
 
 import nbformat
 import pytest
+import yaml
 
 from tests.chapters import chapter_names
 
@@ -90,3 +92,55 @@ def test_set_repository_rejects_an_address_colab_cannot_open(monkeypatch):
     monkeypatch.setattr(sys, "argv", ["set_repository.py", "https://gitlab.com/someone/course"])
     with pytest.raises(SystemExit, match="github.com/OWNER/NAME"):
         set_repository.main()
+
+
+HOSTILE_ADDRESSES = [
+    'https://github.com/a/b"; __import__("os").system("echo owned"); "',
+    "https://github.com/a/b'\nimport os",
+    "https://github.com/a/b\n",
+    "https://github.com/a/b c",
+    "https://github.com/../b",
+    "https://github.com/a/..",
+    "https://github.com/-a/b",
+    "https://github.com/a/b/../../evil",
+    "https://github.com/ａ/b",  # a full-width letter
+    "http://github.com/a/b",
+    "https://github.com.evil.example/a/b",
+    "https://github.com/a/b{CHECKOUT}",
+    "",
+]
+
+
+@pytest.mark.parametrize("address", HOSTILE_ADDRESSES, ids=repr)
+def test_no_address_that_could_escape_the_cell_is_written_into_it(address):
+    with pytest.raises(ValueError, match="must look like https://github.com/OWNER/NAME"):
+        set_repository.colab_setup_source(address)
+
+
+@pytest.mark.parametrize("address", HOSTILE_ADDRESSES, ids=repr)
+def test_the_tool_refuses_a_hostile_address_given_to_it(address, monkeypatch):
+    monkeypatch.setattr(sys, "argv", ["set_repository.py", address])
+    monkeypatch.setattr(set_repository, "set_configured_repository", lambda url: pytest.fail("written"))
+    with pytest.raises(SystemExit, match="github.com/OWNER/NAME"):
+        set_repository.main()
+
+
+@pytest.mark.parametrize("address", HOSTILE_ADDRESSES, ids=repr)
+def test_sync_refuses_a_hostile_address_in_the_config(address, monkeypatch, tmp_path):
+    config = tmp_path / "_config.yml"
+    config.write_text(yaml.safe_dump({"repository": {"url": address, "branch": "main"}}))
+    monkeypatch.setattr(set_repository, "CONFIG", config)
+    monkeypatch.setattr(set_repository, "sync_notebook", lambda path, url: pytest.fail("written"))
+    monkeypatch.setattr(sys, "argv", ["set_repository.py", "--sync"])
+    with pytest.raises(SystemExit, match=r"_config.yml \(repository: url:\).*github.com/OWNER/NAME"):
+        set_repository.main()
+
+
+@pytest.mark.parametrize("address", ["https://github.com/your-org/interp-course", "https://github.com/a-b/c.d_e-f"])
+def test_a_valid_address_is_a_string_literal_of_the_cell(address):
+    tree = ast.parse(set_repository.colab_setup_source(address))
+    assigned = [
+        node.value for node in ast.walk(tree)
+        if isinstance(node, ast.Assign) and [t.id for t in node.targets if isinstance(t, ast.Name)] == ["REPOSITORY"]
+    ]
+    assert len(assigned) == 1 and isinstance(assigned[0], ast.Constant) and assigned[0].value == address

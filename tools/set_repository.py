@@ -18,16 +18,40 @@ import pathlib
 import re
 
 import nbformat
+import yaml
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 CONFIG = ROOT / "_config.yml"
 CHAPTERS = sorted((ROOT / "book").glob("chapter*.ipynb"))
 TAG = "colab-setup"
 URL_LINE = re.compile(r"^(  url: )(\S+)$", re.MULTILINE)
+# GitHub's own rules: an owner is 1-39 letters, digits and single hyphens, not starting with a
+# hyphen; a repository name is letters, digits, '.', '-' and '_', but not '.' or '..'.
+GITHUB_ADDRESS = re.compile(
+    r"https://github\.com/(?P<owner>[A-Za-z0-9](?:[A-Za-z0-9-]{0,38}))/(?P<name>[A-Za-z0-9._-]{1,100})",
+    re.ASCII,
+)
+
+
+def validated_repository(repository: object, where: str) -> str:
+    """``repository`` if it is the address of a GitHub repository (the only kind Colab opens
+    notebooks from), else ``ValueError`` naming ``where`` it came from. Nothing but letters,
+    digits and ``/:._-`` gets through, so the address cannot break out of the string it is
+    written into."""
+    if not isinstance(repository, str) or not GITHUB_ADDRESS.fullmatch(repository) or (
+        GITHUB_ADDRESS.fullmatch(repository).group("name") in {".", ".."}
+    ):
+        raise ValueError(
+            f"{where}: the repository address must look like https://github.com/OWNER/NAME "
+            f"(Colab opens notebooks from GitHub), got {repository!r}"
+        )
+    return repository
 
 
 def colab_setup_source(repository: str) -> str:
-    """The source of the first code cell of every chapter."""
+    """The source of the first code cell of every chapter. The address is validated, and
+    written as a Python literal (``repr``), never pasted in as code."""
+    repository = validated_repository(repository, "the Colab set-up cell")
     return f'''# Cell [1], the Colab set-up (so the chapter's first code cell below is [2]). In Google Colab
 # it installs the course and its pinned requirements (a few minutes); anywhere else it does nothing.
 import sys
@@ -36,7 +60,7 @@ if "google.colab" in sys.modules:
     import os
     import subprocess
 
-    REPOSITORY = "{repository}"
+    REPOSITORY = {repository!r}
     CHECKOUT = "/content/interp-course"
     if not os.path.isdir(CHECKOUT):
         subprocess.run(["git", "clone", "--depth", "1", REPOSITORY, CHECKOUT], check=True)
@@ -55,14 +79,22 @@ if "google.colab" in sys.modules:
 
 
 def configured_repository() -> str:
-    match = URL_LINE.search(CONFIG.read_text())
-    if match is None:
-        raise SystemExit(f"no 'repository: url:' line in {CONFIG}")
-    return match.group(2)
+    """``repository: url:`` of ``_config.yml``, validated (it is copied into every chapter)."""
+    config = yaml.safe_load(CONFIG.read_text()) or {}
+    url = (config.get("repository") or {}).get("url")
+    if url is None:
+        raise SystemExit(f"no 'repository: url:' in {CONFIG}")
+    try:
+        return validated_repository(url, f"{CONFIG.name} (repository: url:)")
+    except ValueError as error:
+        raise SystemExit(str(error)) from None
 
 
 def set_configured_repository(repository: str) -> None:
+    validated_repository(repository, "set_configured_repository")
     text = CONFIG.read_text()
+    if URL_LINE.search(text) is None:
+        raise SystemExit(f"no '  url: ADDRESS' line under 'repository:' in {CONFIG}")
     CONFIG.write_text(URL_LINE.sub(lambda m: m.group(1) + repository, text, count=1))
 
 
@@ -95,9 +127,11 @@ def main() -> None:
     parser.add_argument("repository", nargs="?", help="e.g. https://github.com/your-org/interp-course")
     parser.add_argument("--sync", action="store_true", help="only rewrite the cells from _config.yml")
     args = parser.parse_args()
-    if args.repository:
-        if not re.fullmatch(r"https://github\.com/[\w.-]+/[\w.-]+", args.repository):
-            raise SystemExit("repository must look like https://github.com/OWNER/NAME (Colab opens notebooks from GitHub)")
+    if args.repository is not None:
+        try:
+            validated_repository(args.repository, "the address given")
+        except ValueError as error:
+            raise SystemExit(str(error)) from None
         set_configured_repository(args.repository)
     elif not args.sync:
         parser.error("give a repository address, or --sync")
