@@ -42,6 +42,11 @@ def train_test_split(n: int, train_fraction: float, seed: int) -> tuple[torch.Te
     seed = require_int(seed, "seed")
     order = torch.randperm(n, generator=torch.Generator().manual_seed(seed))  # [n]
     n_train = round(train_fraction * n)
+    if not 0 < n_train < n:
+        raise ValueError(
+            f"train_fraction = {train_fraction} of n = {n} gives {n_train} training and "
+            f"{n - n_train} test examples; both sets must be non-empty"
+        )
     return order[:n_train], order[n_train:]
 
 
@@ -55,7 +60,7 @@ def final_position_loss(logits: torch.Tensor, labels: torch.Tensor) -> torch.Ten
     Returns:
         A scalar float64 tensor (differentiable with respect to ``logits``).
     """
-    require_tensor(logits, "logits", ndim=3, dtype_kind="float")
+    require_tensor(logits, "logits", ndim=3, dtype_kind="float", non_empty=True)
     require_tensor(labels, "labels", shape=(logits.shape[0],), dtype_kind="int")
     final = logits[:, -1, :].to(torch.float64)  # [batch, d_vocab_out]
     log_probs = final.log_softmax(dim=-1)
@@ -101,7 +106,7 @@ def first_step_reaching(steps: torch.Tensor, values: torch.Tensor, threshold: fl
     Returns:
         That step as a Python int, or None if ``values`` never reaches ``threshold``.
     """
-    require_tensor(steps, "steps", ndim=1)
+    require_tensor(steps, "steps", ndim=1, non_empty=True)
     require_tensor(values, "values", shape=(steps.shape[0],))
     reached = (values >= threshold).nonzero()
     if len(reached) == 0:

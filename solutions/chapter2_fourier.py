@@ -10,7 +10,7 @@ import math
 
 import torch
 
-from interp_course.core.validation import require_frequencies, require_odd, require_tensor
+from interp_course.core.validation import require_frequencies, require_frequency, require_odd, require_tensor
 
 
 def fourier_basis(p: int) -> torch.Tensor:
@@ -82,7 +82,7 @@ def frequency_fve(coefficients_2d: torch.Tensor, frequency: int) -> torch.Tensor
     """
     require_tensor(coefficients_2d, "coefficients_2d", ndim=3, dtype_kind="float")
     p = coefficients_2d.shape[0]
-    (k,) = require_frequencies([frequency], p)
+    k = require_frequency(frequency, p)
     rows = [0, 2 * k - 1, 2 * k]
     constant = coefficients_2d[0, 0].pow(2)  # [n]
     explained = coefficients_2d[rows][:, rows].pow(2).sum(dim=(0, 1)) - constant  # [n]

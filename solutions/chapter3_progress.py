@@ -106,6 +106,8 @@ def gini(values: torch.Tensor) -> torch.Tensor:
         raise ValueError(f"values must have a last dimension of at least 1, got shape {tuple(values.shape)}")
     if (values < 0).any():
         raise ValueError("values must be non-negative (e.g. squared norms)")
+    if (values.sum(dim=-1) == 0).any():
+        raise ValueError("values must not be all zero: the Gini coefficient of nothing is undefined")
     n = values.shape[-1]
     ordered = values.sort(dim=-1).values
     rank = torch.arange(1, n + 1, dtype=values.dtype)  # [n]

@@ -14,7 +14,14 @@ from __future__ import annotations
 
 import torch
 
-from interp_course.core.validation import require_int, require_tensor
+from interp_course.core.validation import (
+    require_finite,
+    require_fits,
+    require_int,
+    require_number,
+    require_same_dtype,
+    require_tensor,
+)
 
 
 def generate_batch(
@@ -36,8 +43,11 @@ def generate_batch(
         [batch_size, instances, n_features] float, zero where a feature is absent.
     """
     batch_size = require_int(batch_size, "batch_size", minimum=1)
-    require_tensor(feature_probability, "feature_probability", ndim=2, dtype_kind="float")
+    require_tensor(feature_probability, "feature_probability", ndim=2, dtype_kind="float", non_empty=True)
+    if not bool(((feature_probability >= 0) & (feature_probability <= 1)).all()):
+        raise ValueError("feature_probability must hold probabilities, in [0, 1]")
     shape = (batch_size, *feature_probability.shape)
+    require_fits(shape, f"batch_size = {batch_size}")
     values = torch.rand(shape, generator=generator)
     present = torch.rand(shape, generator=generator) < feature_probability
     return values * present
@@ -54,6 +64,7 @@ def toy_forward(W: torch.Tensor, b: torch.Tensor, features: torch.Tensor) -> tor
     Returns:
         [batch, instances, n_features], the reconstruction ReLU(Wᵀ W x + b).
     """
+    _require_toy_shapes(W, b, features=features)
     hidden = torch.einsum("bif,ihf->bih", features, W)  # [batch, instances, n_hidden]
     out = torch.einsum("bih,ihf->bif", hidden, W) + b  # [batch, instances, n_features]
     return torch.relu(out)
@@ -72,6 +83,7 @@ def importance_weighted_loss(
     Returns:
         [instances]: the mean over the batch and the features of importance * (x' - x)².
     """
+    _require_loss_shapes(output, features, importance)
     return (importance * (output - features) ** 2).mean(dim=(0, 2))
 
 
@@ -87,6 +99,7 @@ def feature_dimensionality(W: torch.Tensor) -> torch.Tensor:
     Returns:
         [instances, n_features].
     """
+    _require_toy_shapes(W)
     norms = W.norm(dim=1, keepdim=True)  # [instances, 1, n_features]
     W_hat = W / norms.clamp(min=1e-12)
     overlaps = torch.einsum("ihf,ihg->ifg", W_hat, W)  # [instances, f, g] = Ŵ_f · W_g
@@ -118,6 +131,7 @@ def train_toy_model(
     Returns:
         The loss (summed over instances) at each step, before that step's update.
     """
+    _require_training(W, b, feature_probability, importance, n_steps, batch_size, lr, seed)
     generator = torch.Generator().manual_seed(seed)
     optimizer = torch.optim.Adam([W, b], lr=lr)
     losses = []
@@ -129,3 +143,41 @@ def train_toy_model(
         optimizer.step()
         losses.append(loss.item())
     return losses
+
+
+# --- argument checks: a clear error that names the argument, not an einsum traceback ---------
+
+
+def _require_toy_shapes(W: torch.Tensor, b: torch.Tensor | None = None, features: torch.Tensor | None = None) -> None:
+    """W [instances, n_hidden, n_features]; b [instances, n_features]; features [batch,
+    instances, n_features]; all float, of one dtype, with no empty dimension."""
+    require_tensor(W, "W", ndim=3, dtype_kind="float", non_empty=True)
+    instances, _, n_features = W.shape
+    if b is not None:
+        require_tensor(b, "b", shape=(instances, n_features), dtype_kind="float")
+        require_same_dtype({"W": W, "b": b})
+    if features is not None:
+        require_tensor(features, "features", shape=(None, instances, n_features), dtype_kind="float", non_empty=True)
+        require_same_dtype({"W": W, "features": features})
+
+
+def _require_loss_shapes(output: torch.Tensor, features: torch.Tensor, importance: torch.Tensor) -> None:
+    require_tensor(output, "output", ndim=3, dtype_kind="float", non_empty=True)
+    require_tensor(features, "features", shape=tuple(output.shape), dtype_kind="float")
+    require_tensor(importance, "importance", shape=tuple(output.shape[1:]), dtype_kind="float")
+    require_same_dtype({"output": output, "features": features, "importance": importance})
+    require_finite(importance, "importance")
+
+
+def _require_training(W, b, feature_probability, importance, n_steps, batch_size, lr, seed) -> None:
+    _require_toy_shapes(W, b)
+    for name, weights in (("W", W), ("b", b)):
+        if not (weights.is_leaf and weights.requires_grad):
+            raise ValueError(f"{name} must be a leaf tensor with requires_grad=True (the weights to train)")
+    require_tensor(feature_probability, "feature_probability", shape=tuple(b.shape), dtype_kind="float")
+    require_tensor(importance, "importance", shape=tuple(b.shape), dtype_kind="float")
+    require_finite(importance, "importance")
+    require_int(n_steps, "n_steps", minimum=1)
+    require_int(batch_size, "batch_size", minimum=1)
+    require_number(lr, "lr", low=0, low_open=True)
+    require_int(seed, "seed")

@@ -9,7 +9,7 @@ from __future__ import annotations
 import torch
 
 from interp_course.core.losses import next_token_losses
-from interp_course.core.validation import require_int, require_tensor
+from interp_course.core.validation import require_fits, require_index, require_int, require_tensor
 
 
 def repeated_tokens(batch_size: int, seq_len: int, d_vocab: int, generator: torch.Generator) -> torch.Tensor:
@@ -20,7 +20,10 @@ def repeated_tokens(batch_size: int, seq_len: int, d_vocab: int, generator: torc
     Returns:
         [batch_size, 2 * seq_len] long; tokens[:, seq_len + i] == tokens[:, i].
     """
-    require_int(seq_len, "seq_len", minimum=1)
+    batch_size = require_int(batch_size, "batch_size", minimum=1)
+    seq_len = require_int(seq_len, "seq_len", minimum=1)
+    d_vocab = require_int(d_vocab, "d_vocab", minimum=1)
+    require_fits((batch_size, 2 * seq_len), f"batch_size = {batch_size} and seq_len = {seq_len}")
     first = torch.randint(0, d_vocab, (batch_size, seq_len), generator=generator)
     return torch.cat([first, first], dim=1)
 
@@ -35,7 +38,7 @@ def previous_token_score(pattern: torch.Tensor) -> torch.Tensor:
         [head]: the mean over the batch and over query positions 1..pos-1 of the attention
         from query i to key i - 1.
     """
-    require_tensor(pattern, "pattern", ndim=4, dtype_kind="float")
+    _require_pattern(pattern)
     return pattern.diagonal(offset=-1, dim1=-2, dim2=-1).mean(dim=(0, -1))
 
 
@@ -51,7 +54,8 @@ def induction_score(pattern: torch.Tensor, seq_len: int) -> torch.Tensor:
         [head]: the mean over the batch and over queries i = seq_len .. 2 * seq_len - 1 of the
         attention from query i to key i - seq_len + 1.
     """
-    require_tensor(pattern, "pattern", ndim=4, dtype_kind="float")
+    _require_pattern(pattern)
+    seq_len = require_int(seq_len, "seq_len", minimum=1)
     if pattern.shape[-1] != 2 * seq_len:
         raise ValueError(f"pattern must have 2 * seq_len = {2 * seq_len} positions, got {pattern.shape[-1]}")
     stripe = pattern.diagonal(offset=-(seq_len - 1), dim1=-2, dim2=-1)  # queries seq_len-1 .. 2*seq_len-1
@@ -71,6 +75,9 @@ def ablated_repeat_loss(model, tokens: torch.Tensor, layer: int, head: int, seq_
     Returns:
         The mean loss, a Python float.
     """
+    _require_head(model, layer, head)
+    require_tensor(tokens, "tokens", shape=(None, 2 * require_int(seq_len, "seq_len", minimum=1)),
+                   dtype_kind="int", non_empty=True)
 
     def zero_head(z: torch.Tensor, hook) -> torch.Tensor:
         z = z.clone()
@@ -104,7 +111,29 @@ def copying_score(model, layer: int, head: int) -> float:
     """How much a head's full OV circuit copies tokens: of the eigenvalues λ of
     W_E @ W_V[head] @ W_O[head] @ W_U ([d_vocab, d_vocab]), the fraction Σ Re(λ) / Σ |λ|.
     Near 1: attending to a token raises that same token's logit."""
+    _require_head(model, layer, head)
     attn = model.blocks[layer].attn
     circuit = model.W_E @ attn.W_V[head] @ attn.W_O[head] @ model.W_U  # [d_vocab, d_vocab]
     eigenvalues = torch.linalg.eigvals(circuit.detach())
     return (eigenvalues.real.sum() / eigenvalues.abs().sum()).item()
+
+
+# --- argument checks: a clear error that names the argument ---------------------------------
+
+
+def _require_pattern(pattern: torch.Tensor) -> None:
+    """pattern [batch, head, pos, pos]: float, square in its last two dimensions, not empty."""
+    require_tensor(pattern, "pattern", ndim=4, dtype_kind="float", non_empty=True)
+    if pattern.shape[-2] != pattern.shape[-1]:
+        raise ValueError(
+            "pattern must be square in its last two dimensions [batch, head, query_pos, key_pos], "
+            f"got shape {tuple(pattern.shape)}"
+        )
+    if pattern.shape[-1] < 2:
+        raise ValueError(f"pattern must cover at least 2 positions, got shape {tuple(pattern.shape)}")
+
+
+def _require_head(model, layer: int, head: int) -> None:
+    """``layer`` and ``head`` index the model's blocks and heads; negative indices are refused."""
+    layer = require_index(layer, "layer", len(model.blocks), "layers")
+    require_index(head, "head", model.blocks[layer].attn.W_Q.shape[0], "heads")

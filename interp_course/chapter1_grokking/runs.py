@@ -99,6 +99,14 @@ class GrokkingConfig(RunConfig):
     def __post_init__(self) -> None:
         require_prime(self.p, "GrokkingConfig.p")
         require_fraction(self.train_fraction, "GrokkingConfig.train_fraction")
+        n_pairs = self.p * self.p
+        n_train = round(self.train_fraction * n_pairs)
+        if not 0 < n_train < n_pairs:
+            raise ValueError(
+                f"GrokkingConfig.train_fraction = {self.train_fraction} of the {n_pairs} pairs for "
+                f"p = {self.p} gives {n_train} training and {n_pairs - n_train} test pairs; "
+                "both sets must be non-empty"
+            )
         require_int(self.data_seed, "GrokkingConfig.data_seed")
         require_int(self.model_seed, "GrokkingConfig.model_seed")
         if not isinstance(self.training, TrainingConfig):

@@ -19,7 +19,7 @@ from solutions.chapter2_fourier import fourier_basis, idealised_logits, norm_per
 
 from ..core.losses import loss_and_accuracy  # noqa: F401  (the chapter's notebook uses it from here)
 from ..core.transformer import HookedTransformer
-from ..core.validation import require_fraction, require_tensor
+from ..core.validation import require_fraction, require_frequencies, require_frequency, require_int, require_tensor
 
 KEY_FREQUENCY_SHARE = 0.05
 """A frequency is *key* when it holds more than this share of the embedding's squared norm
@@ -73,11 +73,17 @@ def key_frequencies(spectrum: torch.Tensor, min_share: float = KEY_FREQUENCY_SHA
 
 def share_of_spectrum(spectrum: torch.Tensor, frequencies: list[int]) -> float:
     """The fraction of the spectrum's total (constant included) held by ``frequencies``."""
+    require_tensor(spectrum, "spectrum", ndim=1, dtype_kind="float", non_empty=True)
+    frequencies = require_frequencies(frequencies, 2 * spectrum.shape[0] - 1)
     return float(spectrum[list(frequencies)].sum() / spectrum.sum())
 
 
 def top_frequencies(spectrum: torch.Tensor, n: int) -> list[int]:
     """The ``n`` frequencies k >= 1 with the largest entries of ``spectrum``, in increasing order."""
+    require_tensor(spectrum, "spectrum", ndim=1, dtype_kind="float")
+    n = require_int(n, "n", minimum=1)
+    if n > spectrum.shape[0] - 1:
+        raise ValueError(f"n must be at most {spectrum.shape[0] - 1} (the spectrum's frequencies), got {n}")
     return sorted(int(k) + 1 for k in spectrum[1:].argsort(descending=True)[:n])
 
 
@@ -155,6 +161,7 @@ def fit_wave(curve: torch.Tensor, frequency: int) -> tuple[float, float]:
     """
     require_tensor(curve, "curve", ndim=1, dtype_kind="float")
     p = curve.shape[0]
+    frequency = require_frequency(frequency, p)
     c = torch.arange(p, dtype=torch.float64)
     w = 2 * math.pi * frequency / p
     waves = torch.stack([torch.cos(w * c), torch.sin(w * c)], dim=1)  # [p, 2]
@@ -169,6 +176,8 @@ def product_terms(logit_coefficients: torch.Tensor, frequency: int) -> dict[str,
     Returns {"cos a · cos b", "− sin a · sin b", "cos a · sin b", "sin a · cos b"} -> [p]; by
     cos(w(a + b - c)) the first two should be cosine waves in c and the last two sine waves.
     """
+    require_tensor(logit_coefficients, "logit_coefficients", ndim=3, dtype_kind="float")
+    frequency = require_frequency(frequency, logit_coefficients.shape[0])
     cos_row, sin_row = 2 * frequency - 1, 2 * frequency
     return {
         "cos a · cos b": logit_coefficients[cos_row, cos_row],

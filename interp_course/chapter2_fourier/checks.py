@@ -54,7 +54,7 @@ def check_norm_per_frequency(fn: Callable) -> str:
                 f"on {name}: got one value per basis row, shape ({p},); add the cos and sin rows "
                 f"of each frequency together, shape ({(p + 1) // 2},)"
             )
-        if isinstance(got, torch.Tensor) and got.shape == want.shape:
+        if isinstance(got, torch.Tensor) and got.shape == want.shape and got.is_floating_point():
             unsquared = reference.norm_per_frequency(coefficients.abs().sqrt())
             if torch.allclose(got.double(), unsquared):
                 raise ExerciseFailed(f"on {name}: these are sums of |coefficients|; square them")

@@ -24,7 +24,7 @@ from tqdm.auto import tqdm
 
 from .losses import loss_and_accuracy
 from .runs import TrainedRecord, snapshot
-from .validation import require_int, require_positive_float, require_tensor
+from .validation import require_int, require_number, require_positive_float, require_tensor
 
 
 @dataclass(frozen=True)
@@ -50,17 +50,13 @@ class TrainingConfig:
         require_positive_float(self.lr, "TrainingConfig.lr")
         require_positive_float(self.weight_decay, "TrainingConfig.weight_decay", allow_zero=True)
         for name in ("beta1", "beta2"):
-            value = getattr(self, name)
-            if not 0 <= value < 1:
-                raise ValueError(f"TrainingConfig.{name} must be in [0, 1), got {value}")
+            require_number(getattr(self, name), f"TrainingConfig.{name}", low=0, high=1, high_open=True)
         require_int(self.warmup_steps, "TrainingConfig.warmup_steps", minimum=0)
         require_int(self.eval_every, "TrainingConfig.eval_every", minimum=1)
         require_int(self.checkpoint_every, "TrainingConfig.checkpoint_every", minimum=1)
-        if self.stop_at_test_accuracy is not None and not 0 < self.stop_at_test_accuracy <= 1:
-            raise ValueError(
-                "TrainingConfig.stop_at_test_accuracy must be in (0, 1] or None, "
-                f"got {self.stop_at_test_accuracy}"
-            )
+        if self.stop_at_test_accuracy is not None:
+            require_number(self.stop_at_test_accuracy, "TrainingConfig.stop_at_test_accuracy",
+                           low=0, high=1, low_open=True)
 
     def to_dict(self) -> dict:
         return dataclasses.asdict(self)

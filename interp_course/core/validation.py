@@ -48,12 +48,84 @@ def require_odd(p, name: str = "p") -> int:
 
 
 def require_frequencies(frequencies, p: int, name: str = "frequencies") -> list[int]:
-    """``frequencies`` as a list of ints in 1..(p-1)/2, or a clear error."""
-    frequencies = [require_int(k, f"{name}[i]", minimum=1) for k in frequencies]
+    """``frequencies`` as a non-empty list of distinct ints in 1..(p-1)/2, or a clear error."""
+    if isinstance(frequencies, (str, bytes)) or not hasattr(frequencies, "__iter__"):
+        raise TypeError(f"{name} must be a list of integers, got {type(frequencies).__name__} {frequencies!r}")
+    frequencies = [require_int(k, f"{name}[{i}]") for i, k in enumerate(frequencies)]
     top = (p - 1) // 2
-    if any(k > top for k in frequencies):
+    if not frequencies:
+        raise ValueError(f"{name} must name at least one frequency (in 1..{top} for p = {p}), got []")
+    if any(not 1 <= k <= top for k in frequencies):
         raise ValueError(f"{name} must lie in 1..{top} for p = {p}, got {frequencies}")
+    if len(set(frequencies)) != len(frequencies):
+        raise ValueError(f"{name} must not repeat a frequency (each is counted once), got {frequencies}")
     return frequencies
+
+
+def require_frequency(frequency, p: int, name: str = "frequency") -> int:
+    """``frequency`` as an int in 1..(p-1)/2, or a clear error."""
+    frequency = require_int(frequency, name)
+    top = (p - 1) // 2
+    if not 1 <= frequency <= top:
+        raise ValueError(f"{name} must be in 1..{top} for p = {p}, got {frequency}")
+    return frequency
+
+
+def require_index(value, name: str, size: int, what: str) -> int:
+    """``value`` as an int in 0..size-1, or a clear error: a negative index is refused, not
+    counted from the end as Python would. ``what`` names the things indexed, e.g. "heads"."""
+    value = require_int(value, name)
+    if not 0 <= value < size:
+        raise ValueError(f"{name} must be in 0..{size - 1} (there are {size} {what}), got {value}")
+    return value
+
+
+def require_number(value, name: str, *, low: float | None = None, high: float | None = None,
+                   low_open: bool = False, high_open: bool = False) -> float:
+    """``value`` as a finite float in the interval given, or a clear error (``TypeError`` for
+    something that is not a number, e.g. the string ``'0.9'``)."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise TypeError(f"{name} must be a number, got {type(value).__name__} {value!r}")
+    if not math.isfinite(value):
+        raise ValueError(f"{name} must be a finite number, got {value}")
+    too_low = low is not None and (value <= low if low_open else value < low)
+    too_high = high is not None and (value >= high if high_open else value > high)
+    if too_low or too_high:
+        left = "-inf" if low is None else f"{low:g}"
+        right = "inf" if high is None else f"{high:g}"
+        interval = f"{'(' if low_open or low is None else '['}{left}, {right}{')' if high_open or high is None else ']'}"
+        raise ValueError(f"{name} must be in {interval}, got {value}")
+    return float(value)
+
+
+MAX_TENSOR_VALUES = 200_000_000  # 0.8 GB of float32: more than any exercise of the course needs
+
+
+def require_fits(shape: Sequence[int], name: str) -> None:
+    """A clear error, before anything is allocated, if a tensor of ``shape`` would hold more
+    than :data:`MAX_TENSOR_VALUES` values (a typo such as ``10**9`` that would exhaust memory)."""
+    n_values = math.prod(shape)
+    if n_values > MAX_TENSOR_VALUES:
+        raise ValueError(
+            f"{name} would make a tensor of shape {tuple(shape)}: {n_values:,} values, "
+            f"{4 * n_values / 1e9:.3g} GB as float32; the course never needs more than "
+            f"{MAX_TENSOR_VALUES:,}. Use a smaller size."
+        )
+
+
+def require_same_dtype(tensors: dict[str, torch.Tensor]) -> None:
+    """A clear error if the named tensors do not all have the same dtype."""
+    dtypes = {name: t.dtype for name, t in tensors.items()}
+    if len(set(dtypes.values())) > 1:
+        listed = ", ".join(f"{name} is {dtype}" for name, dtype in dtypes.items())
+        raise TypeError(f"{' and '.join(dtypes)} must have the same dtype: {listed}")
+
+
+def require_finite(x: torch.Tensor, name: str) -> torch.Tensor:
+    """A clear error if ``x`` holds NaN or inf."""
+    if (x.is_floating_point() or x.is_complex()) and not bool(torch.isfinite(x).all()):
+        raise ValueError(f"{name} holds NaN or inf; it must be finite")
+    return x
 
 
 def require_fraction(value, name: str) -> float:
@@ -67,8 +139,10 @@ def require_fraction(value, name: str) -> float:
 
 def require_positive_float(value, name: str, *, allow_zero: bool = False) -> float:
     """``value`` as a float > 0 (or >= 0 with ``allow_zero``), or a clear error."""
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or math.isnan(value):
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
         raise TypeError(f"{name} must be a number, got {type(value).__name__} {value!r}")
+    if not math.isfinite(value):
+        raise ValueError(f"{name} must be a finite number, got {value}")
     if value < 0 or (value == 0 and not allow_zero):
         bound = ">= 0" if allow_zero else "> 0"
         raise ValueError(f"{name} must be {bound}, got {value}")
@@ -82,11 +156,13 @@ def require_tensor(
     ndim: int | None = None,
     shape: Sequence[int | None] | None = None,
     dtype_kind: str | None = None,
+    non_empty: bool = False,
 ) -> torch.Tensor:
     """Check that ``x`` is a tensor of the expected rank, shape and kind of dtype.
 
     ``shape`` may hold ``None`` for a dimension of any size; ``dtype_kind`` is ``"int"`` or
-    ``"float"``. Shapes in messages are written as in the docstrings, e.g. ``(batch, 3)``.
+    ``"float"``; ``non_empty``: no dimension may be 0 (an empty batch gives NaN means).
+    Shapes in messages are written as in the docstrings, e.g. ``(batch, 3)``.
     """
     if not isinstance(x, torch.Tensor):
         raise TypeError(f"{name} must be a torch.Tensor, got {type(x).__name__}")
@@ -105,6 +181,8 @@ def require_tensor(
         raise TypeError(f"{name} must hold integers (e.g. torch.long), got {x.dtype}")
     if dtype_kind == "float" and not x.is_floating_point():
         raise TypeError(f"{name} must hold floating-point numbers, got {x.dtype}")
+    if non_empty and x.numel() == 0:
+        raise ValueError(f"{name} is empty (shape {tuple(x.shape)}); it must hold at least one entry in each dimension")
     return x
 
 
