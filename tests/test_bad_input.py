@@ -94,7 +94,7 @@ CASES = {
                                r"frequency must be in 1..3"),
     "frequency -1 (fraction of variance)": (lambda: s2.frequency_fve(torch.rand(7, 7, 3, dtype=torch.float64), -1),
                                             ValueError, r"frequency must be in 1..3 for p = 7, got -1"),
-    "top -1 frequencies": (lambda: fourier_analysis.top_frequencies(SPECTRUM, -1), ValueError, r"n must be at least 1"),
+    "top -1 frequencies": (lambda: fourier_analysis.top_frequencies(SPECTRUM, -1), ValueError, r"n must be at least 0"),
     # --- duplicate frequencies, counted twice ---------------------------------------------------
     "duplicate frequencies (idealised logits)": (lambda: s2.idealised_logits(7, [1, 1], torch.ones(2, dtype=torch.float64)),
                                                  ValueError, r"frequencies must not repeat a frequency .* got \[1, 1\]"),
@@ -177,3 +177,6 @@ def test_good_input_still_works(model, tokens):
     assert isinstance(s5.ablated_repeat_loss(model, tokens, 1, 3, 5), float)
     assert s2.idealised_logits(7, [1, 3], torch.ones(2, dtype=torch.float64)).shape == (49, 7)
     assert fourier_analysis.top_frequencies(SPECTRUM, 56) == list(range(1, 57))
+    # a run that found no key frequency (one that did not grok) still gets its numbers
+    assert fourier_analysis.share_of_spectrum(SPECTRUM, []) == 0.0
+    assert fourier_analysis.top_frequencies(SPECTRUM, 0) == []

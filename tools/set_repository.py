@@ -24,7 +24,7 @@ ROOT = pathlib.Path(__file__).resolve().parent.parent
 CONFIG = ROOT / "_config.yml"
 CHAPTERS = sorted((ROOT / "book").glob("chapter*.ipynb"))
 TAG = "colab-setup"
-URL_LINE = re.compile(r"^(  url: )(\S+)$", re.MULTILINE)
+URL_LINE = re.compile(r"^(repository:\n(?:  (?!url:).*\n)*  url: )(\S+)$", re.MULTILINE)  # under repository:
 # GitHub's own rules: an owner is 1-39 letters, digits and single hyphens, not starting with a
 # hyphen; a repository name is letters, digits, '.', '-' and '_', but not '.' or '..'.
 GITHUB_ADDRESS = re.compile(
@@ -96,6 +96,9 @@ def set_configured_repository(repository: str) -> None:
     if URL_LINE.search(text) is None:
         raise SystemExit(f"no '  url: ADDRESS' line under 'repository:' in {CONFIG}")
     CONFIG.write_text(URL_LINE.sub(lambda m: m.group(1) + repository, text, count=1))
+    if configured_repository() != repository:
+        CONFIG.write_text(text)
+        raise SystemExit(f"could not set repository: url: in {CONFIG}; edit it by hand")
 
 
 def setup_cell_index(notebook) -> int | None:

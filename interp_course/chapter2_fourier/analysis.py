@@ -72,16 +72,17 @@ def key_frequencies(spectrum: torch.Tensor, min_share: float = KEY_FREQUENCY_SHA
 
 
 def share_of_spectrum(spectrum: torch.Tensor, frequencies: list[int]) -> float:
-    """The fraction of the spectrum's total (constant included) held by ``frequencies``."""
+    """The fraction of the spectrum's total (constant included) held by ``frequencies``
+    (0 for none: a run that found no key frequency)."""
     require_tensor(spectrum, "spectrum", ndim=1, dtype_kind="float", non_empty=True)
-    frequencies = require_frequencies(frequencies, 2 * spectrum.shape[0] - 1)
+    frequencies = require_frequencies(frequencies, 2 * spectrum.shape[0] - 1, allow_empty=True)
     return float(spectrum[list(frequencies)].sum() / spectrum.sum())
 
 
 def top_frequencies(spectrum: torch.Tensor, n: int) -> list[int]:
     """The ``n`` frequencies k >= 1 with the largest entries of ``spectrum``, in increasing order."""
     require_tensor(spectrum, "spectrum", ndim=1, dtype_kind="float")
-    n = require_int(n, "n", minimum=1)
+    n = require_int(n, "n", minimum=0)
     if n > spectrum.shape[0] - 1:
         raise ValueError(f"n must be at most {spectrum.shape[0] - 1} (the spectrum's frequencies), got {n}")
     return sorted(int(k) + 1 for k in spectrum[1:].argsort(descending=True)[:n])

@@ -35,6 +35,7 @@ import inspect
 import math
 import os
 import random
+import signal
 import sys
 import threading
 import time
@@ -200,12 +201,12 @@ def wrong_type(got: Any, expected: Any, where: str = "your function's result") -
         return None if isinstance(got, bool) else f"{where} should be a bool, got {type(got).__name__} {got!r}"
     if isinstance(expected, int):
         if isinstance(got, bool) or not isinstance(got, int):
-            hint = " (a 0-d tensor: add .item())" if isinstance(got, torch.Tensor) else ""
+            hint = _scalar_hint(got, "int")
             return f"{where} should be an int, got {type(got).__name__} {_short(got)}{hint}"
         return None
     if isinstance(expected, float):
         if isinstance(got, bool) or not isinstance(got, (int, float)):
-            hint = " (a 0-d tensor: add .item())" if isinstance(got, torch.Tensor) else ""
+            hint = _scalar_hint(got, "float")
             return f"{where} should be a float, got {type(got).__name__} {_short(got)}{hint}"
         return None
     if isinstance(expected, (tuple, list)):
@@ -234,6 +235,14 @@ def wrong_type(got: Any, expected: Any, where: str = "your function's result") -
     return None
 
 
+def _scalar_hint(got: Any, kind: str) -> str:
+    if isinstance(got, torch.Tensor):
+        return " (a 0-d tensor: add .item())"
+    if type(got).__module__ == "numpy":
+        return f" (a numpy number: convert it with {kind}(...))"
+    return ""
+
+
 def _short(value: Any) -> str:
     text = repr(value)
     return text if len(text) <= 40 else text[:37] + "..."
@@ -260,14 +269,17 @@ TIME_LIMIT_ENV_VAR = "INTERP_COURSE_TIME_LIMIT"
 
 def time_limit_s() -> float:
     """How long one call of a learner's function may run in a check: ``$INTERP_COURSE_TIME_LIMIT``
-    seconds if set (0 or less: no limit), else 60."""
+    seconds if set (0, a negative number or inf: no limit), else 60."""
     text = os.environ.get(TIME_LIMIT_ENV_VAR, "").strip()
     if not text:
         return DEFAULT_TIME_LIMIT_S
     try:
-        return float(text)
+        seconds = float(text)
     except ValueError:
-        raise ValueError(f"{TIME_LIMIT_ENV_VAR} should be a number of seconds, got {text!r}") from None
+        seconds = math.nan
+    if math.isnan(seconds):
+        raise ValueError(f"{TIME_LIMIT_ENV_VAR} should be a number of seconds, got {text!r}")
+    return seconds if math.isfinite(seconds) else 0.0
 
 
 class _TimedOut(Exception):
@@ -278,38 +290,56 @@ class _TimedOut(Exception):
         self.seconds = seconds
 
 
+def _interrupt_main_thread() -> None:
+    """What the notebook's stop button does: a SIGINT to the main thread, which also wakes a
+    blocking call such as ``time.sleep`` (POSIX); where that is not available, or SIGINT is
+    not handled by Python, ``_thread.interrupt_main``, which raises at the next bytecode."""
+    if hasattr(signal, "pthread_kill") and callable(signal.getsignal(signal.SIGINT)):
+        signal.pthread_kill(threading.main_thread().ident, signal.SIGINT)
+    else:
+        _thread.interrupt_main()
+
+
 def _call_with_time_limit(fn: Callable, args: tuple, kwargs: dict, seconds: float) -> Any:
     """``fn(*args, **kwargs)``; if it has not returned after ``seconds``, it is interrupted
-    (as the notebook's stop button would) and :class:`_TimedOut` raised. Only in the main
-    thread (where an interrupt lands) and with a positive limit; elsewhere, a plain call."""
+    (as the notebook's stop button would), again every second if its code swallows the
+    interrupt, and :class:`_TimedOut` raised, whatever the interrupted code raised or returned.
+    Only in the main thread (where an interrupt lands) and with a positive limit; elsewhere, a
+    plain call."""
     if seconds <= 0 or threading.current_thread() is not threading.main_thread():
         return fn(*args, **kwargs)
     lock = threading.Lock()
-    state = {"running": True, "fired": False}
+    state = {"running": True, "fired": False, "timer": None}
 
     def interrupt():
         with lock:
             if state["running"]:
                 state["fired"] = True
-                _thread.interrupt_main()
+                _interrupt_main_thread()
+                arm(1.0)  # in case the learner's code catches it
 
-    timer = threading.Timer(seconds, interrupt)
-    timer.daemon = True
+    def arm(delay: float):
+        timer = threading.Timer(delay, interrupt)
+        timer.daemon = True
+        state["timer"] = timer
+        timer.start()
+
     try:
         try:
-            timer.start()
+            with lock:
+                arm(seconds)
             result = fn(*args, **kwargs)
         finally:
             with lock:
                 state["running"] = False
-            timer.cancel()
+                state["timer"].cancel()
         if state["fired"]:  # it returned just as the interrupt was sent: let that land here
             deadline = time.monotonic() + 1.0
             while time.monotonic() < deadline:
                 time.sleep(0.01)
-    except KeyboardInterrupt:
+    except BaseException:
         if not state["fired"]:
-            raise  # the learner pressed stop
+            raise  # the learner's own error, or the learner pressed stop
         raise _TimedOut(seconds) from None
     if state["fired"]:
         raise _TimedOut(seconds)

@@ -47,13 +47,14 @@ def require_odd(p, name: str = "p") -> int:
     return p
 
 
-def require_frequencies(frequencies, p: int, name: str = "frequencies") -> list[int]:
-    """``frequencies`` as a non-empty list of distinct ints in 1..(p-1)/2, or a clear error."""
+def require_frequencies(frequencies, p: int, name: str = "frequencies", *, allow_empty: bool = False) -> list[int]:
+    """``frequencies`` as a list of distinct ints in 1..(p-1)/2, non-empty unless
+    ``allow_empty``, or a clear error."""
     if isinstance(frequencies, (str, bytes)) or not hasattr(frequencies, "__iter__"):
         raise TypeError(f"{name} must be a list of integers, got {type(frequencies).__name__} {frequencies!r}")
     frequencies = [require_int(k, f"{name}[{i}]") for i, k in enumerate(frequencies)]
     top = (p - 1) // 2
-    if not frequencies:
+    if not frequencies and not allow_empty:
         raise ValueError(f"{name} must name at least one frequency (in 1..{top} for p = {p}), got []")
     if any(not 1 <= k <= top for k in frequencies):
         raise ValueError(f"{name} must lie in 1..{top} for p = {p}, got {frequencies}")

@@ -109,7 +109,50 @@ def test_a_limit_of_zero_or_another_thread_means_no_timer(monkeypatch):
     assert results == [2] and started == []
 
 
-def test_a_limit_that_is_not_a_number_is_named(monkeypatch):
-    monkeypatch.setenv("INTERP_COURSE_TIME_LIMIT", "ten")
-    with pytest.raises(ValueError, match="INTERP_COURSE_TIME_LIMIT should be a number of seconds, got 'ten'"):
+@pytest.mark.parametrize("text", ["ten", "nan"])
+def test_a_limit_that_is_not_a_number_is_named(monkeypatch, text):
+    monkeypatch.setenv("INTERP_COURSE_TIME_LIMIT", text)
+    with pytest.raises(ValueError, match=f"INTERP_COURSE_TIME_LIMIT should be a number of seconds, got '{text}'"):
         exercise_module.time_limit_s()
+
+
+def test_an_infinite_limit_means_no_limit(monkeypatch):
+    monkeypatch.setenv("INTERP_COURSE_TIME_LIMIT", "inf")
+    assert exercise_module.time_limit_s() == 0
+
+
+def swallows_interrupts(p):
+    """Catches every interrupt, as it would the stop button's, and gives up after 2 s."""
+    give_up = time.monotonic() + 2
+    while time.monotonic() < give_up:
+        try:
+            time.sleep(0.01)
+        except KeyboardInterrupt:
+            pass
+
+
+def turns_the_interrupt_into_another_error(p):
+    try:
+        time.sleep(20)
+    except KeyboardInterrupt:
+        raise RuntimeError("cleaning up") from None
+
+
+@pytest.mark.parametrize("learner", [swallows_interrupts, turns_the_interrupt_into_another_error])
+def test_code_that_catches_the_interrupt_is_still_stopped_and_reported_as_too_slow(monkeypatch, learner):
+    monkeypatch.setenv("INTERP_COURSE_TIME_LIMIT", "0.3")
+    started = time.monotonic()
+    with pytest.raises(ExerciseFailed, match="still running after 0.3 s"):
+        checks.check_all_pairs(learner)
+    assert time.monotonic() - started < 10
+
+
+def test_a_numpy_number_gets_a_hint(capsys):
+    import numpy as np
+
+    def numpy_step(steps, values, threshold):
+        found = checks.check_first_step_reaching.reference(steps, values, threshold)
+        return None if found is None else np.int64(found)
+
+    with pytest.raises(ExerciseFailed, match=r"should be an int, got int64 .*convert it with int\(\.\.\.\)"):
+        checks.check_first_step_reaching(numpy_step)
