@@ -29,7 +29,7 @@ def check_sum_directions(fn: Callable) -> str:
     for p, frequencies in [(5, [1]), (7, [1, 3]), (113, [1, 8, 21])]:
         got, want = fn(p, frequencies), reference.sum_directions(p, frequencies)
         name = f"p = {p}, frequencies {frequencies}"
-        if isinstance(got, torch.Tensor) and got.shape == want.shape:
+        if isinstance(got, torch.Tensor) and got.shape == want.shape and got.is_floating_point():
             got = got.double()
             norms = got.norm(dim=1)
             if not torch.allclose(norms, torch.ones_like(norms), atol=1e-6):
@@ -49,7 +49,7 @@ def check_excluded_loss(fn: Callable) -> str:
         got = fn(logits, labels, directions, train)
         want = reference.excluded_loss(logits, labels, directions, train)
         name = f"p = {p}, frequencies {frequencies}"
-        if isinstance(got, torch.Tensor) and got.shape == want.shape:
+        if isinstance(got, torch.Tensor) and got.shape == want.shape and got.is_floating_point():
             everywhere = reference.excluded_loss(logits, labels, directions, torch.arange(p * p))
             if torch.isclose(got.double(), everywhere) and not torch.isclose(everywhere, want):
                 raise ExerciseFailed(f"for {name}: the loss is over every input; take it over the training rows only")
@@ -71,7 +71,7 @@ def check_restricted_loss(fn: Callable) -> str:
         got = fn(logits, labels, directions)
         want = reference.restricted_loss(logits, labels, directions)
         name = f"p = {p}, frequencies {frequencies}"
-        if isinstance(got, torch.Tensor) and got.shape == want.shape:
+        if isinstance(got, torch.Tensor) and got.shape == want.shape and got.is_floating_point():
             kept = directions.T @ (directions @ logits)
             rest = logits - kept
             if torch.isclose(got.double(), torch.nn.functional.cross_entropy(kept, labels)):
@@ -98,7 +98,7 @@ def check_gini(fn: Callable) -> str:
     ]
     for name, values in cases:
         got, want = fn(values), reference.gini(values)
-        if isinstance(got, torch.Tensor) and got.shape == want.shape and not torch.allclose(got.double(), want):
+        if isinstance(got, torch.Tensor) and got.shape == want.shape and got.is_floating_point() and not torch.allclose(got.double(), want):
             n = values.shape[-1]
             rank = torch.arange(1, n + 1, dtype=values.dtype)
             unsorted = ((2 * rank - n - 1) * values).sum(-1) / (n * values.sum(-1))

@@ -21,7 +21,7 @@ def check_generate_batch(fn: Callable) -> str:
     for name, batch_size, probability in cases:
         got = fn(batch_size, probability, torch.Generator().manual_seed(1))
         want = reference.generate_batch(batch_size, probability, torch.Generator().manual_seed(1))
-        if isinstance(got, torch.Tensor) and got.shape == want.shape:
+        if isinstance(got, torch.Tensor) and got.shape == want.shape and got.is_floating_point():
             if (got < 0).any() or (got >= 1).any():
                 raise ExerciseFailed(f"on {name}: values must lie in [0, 1); draw them with torch.rand")
             if name.startswith("3 instances"):
@@ -60,7 +60,7 @@ def check_toy_forward(fn: Callable) -> str:
     for name, W, b, x in _forward_cases():
         got = fn(W, b, x)
         want = reference.toy_forward(W, b, x)
-        if isinstance(got, torch.Tensor) and got.shape == want.shape:
+        if isinstance(got, torch.Tensor) and got.shape == want.shape and got.is_floating_point():
             no_relu = torch.einsum("bih,ihf->bif", torch.einsum("bif,ihf->bih", x, W), W) + b
             if torch.allclose(got, no_relu, atol=1e-5) and (no_relu < 0).any():
                 raise ExerciseFailed(f"on {name}: some outputs are negative: apply the ReLU last")
@@ -85,7 +85,7 @@ def check_importance_weighted_loss(fn: Callable) -> str:
             "returned a single number; return one loss per instance, shape (instances,): "
             "average over the batch and the features only"
         )
-    if isinstance(got, torch.Tensor) and got.shape == want.shape:
+    if isinstance(got, torch.Tensor) and got.shape == want.shape and got.is_floating_point():
         unweighted = ((out - x) ** 2).mean(dim=(0, 2))
         if torch.allclose(got, unweighted):
             raise ExerciseFailed("the importance is not applied: multiply each squared error by it")
@@ -146,7 +146,7 @@ def check_feature_dimensionality(fn: Callable) -> str:
     for name, W in cases:
         got = fn(W)
         want = reference.feature_dimensionality(W)
-        if isinstance(got, torch.Tensor) and got.shape == want.shape:
+        if isinstance(got, torch.Tensor) and got.shape == want.shape and got.is_floating_point():
             if not torch.isfinite(got).all():
                 raise ExerciseFailed(
                     f"on {name}: got nan or inf; a feature with W_i = 0 must get D_i = 0 "

@@ -43,7 +43,7 @@ def check_previous_token_score(fn: Callable) -> str:
     for name, pattern in _patterns():
         got = fn(pattern)
         want = reference.previous_token_score(pattern)
-        if isinstance(got, torch.Tensor) and got.shape == want.shape:
+        if isinstance(got, torch.Tensor) and got.shape == want.shape and got.is_floating_point():
             current = pattern.diagonal(dim1=-2, dim2=-1).mean(dim=(0, -1))
             if torch.allclose(got, current) and not torch.allclose(current, want):
                 raise ExerciseFailed(f"on {name}: this is the current-token score (the diagonal); take offset=-1")
@@ -66,7 +66,7 @@ def check_induction_score(fn: Callable) -> str:
     for name, pattern in cases:
         got = fn(pattern, seq_len)
         want = reference.induction_score(pattern, seq_len)
-        if isinstance(got, torch.Tensor) and got.shape == want.shape:
+        if isinstance(got, torch.Tensor) and got.shape == want.shape and got.is_floating_point():
             same_token = pattern.diagonal(offset=-seq_len, dim1=-2, dim2=-1).mean(dim=(0, -1))
             if torch.allclose(got, same_token) and not torch.allclose(same_token, want):
                 raise ExerciseFailed(
@@ -120,7 +120,7 @@ def check_k_composition_scores(fn: Callable) -> str:
     model = _tiny_model()
     got = fn(model)
     want = reference.k_composition_scores(model)
-    if isinstance(got, torch.Tensor) and got.shape == want.shape:
+    if isinstance(got, torch.Tensor) and got.shape == want.shape and got.is_floating_point():
         if torch.allclose(got, want.T, atol=1e-5) and not torch.allclose(want, want.T, atol=1e-5):
             raise ExerciseFailed("the result is transposed: entry [h0, h1] is layer-0 head h0 with layer-1 head h1")
         attn0, attn1 = model.blocks[0].attn, model.blocks[1].attn
