@@ -76,8 +76,8 @@ def ablated_repeat_loss(model, tokens: torch.Tensor, layer: int, head: int, seq_
         The mean loss, a Python float.
     """
     _require_head(model, layer, head)
-    require_tensor(tokens, "tokens", shape=(None, 2 * require_int(seq_len, "seq_len", minimum=1)),
-                   dtype_kind="int", non_empty=True)
+    seq_len = require_int(seq_len, "seq_len", minimum=1)
+    require_tensor(tokens, "tokens", shape=(None, 2 * seq_len), dtype_kind="int", non_empty=True)
 
     def zero_head(z: torch.Tensor, hook) -> torch.Tensor:
         z = z.clone()

@@ -25,7 +25,7 @@ CONFIG = ROOT / "_config.yml"
 CHAPTERS = sorted((ROOT / "book").glob("chapter*.ipynb"))
 TAG = "colab-setup"
 URL_LINE = re.compile(r"^(repository:\n(?:  (?!url:).*\n)*  url: )(\S+)$", re.MULTILINE)  # under repository:
-# GitHub's own rules: an owner is 1-39 letters, digits and single hyphens, not starting with a
+# GitHub's own rules: an owner is 1-39 letters, digits and hyphens, not starting with a
 # hyphen; a repository name is letters, digits, '.', '-' and '_', but not '.' or '..'.
 GITHUB_ADDRESS = re.compile(
     r"https://github\.com/(?P<owner>[A-Za-z0-9](?:[A-Za-z0-9-]{0,38}))/(?P<name>[A-Za-z0-9._-]{1,100})",
@@ -38,9 +38,8 @@ def validated_repository(repository: object, where: str) -> str:
     notebooks from), else ``ValueError`` naming ``where`` it came from. Nothing but letters,
     digits and ``/:._-`` gets through, so the address cannot break out of the string it is
     written into."""
-    if not isinstance(repository, str) or not GITHUB_ADDRESS.fullmatch(repository) or (
-        GITHUB_ADDRESS.fullmatch(repository).group("name") in {".", ".."}
-    ):
+    match = GITHUB_ADDRESS.fullmatch(repository) if isinstance(repository, str) else None
+    if match is None or match.group("name") in {".", ".."}:
         raise ValueError(
             f"{where}: the repository address must look like https://github.com/OWNER/NAME "
             f"(Colab opens notebooks from GitHub), got {repository!r}"

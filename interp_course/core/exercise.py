@@ -397,7 +397,6 @@ def guarded(fn: Callable, reference_fn: Callable, may_change: tuple[str, ...] = 
 
     call.non_finite = []  # where a result held NaN or inf: a wrong answer, even if it compared equal
     call.wrong_type = []  # how a result's type differed from the reference's
-    call.time_limit_s = seconds
     return call
 
 

@@ -140,10 +140,7 @@ def require_fraction(value, name: str) -> float:
 
 def require_positive_float(value, name: str, *, allow_zero: bool = False) -> float:
     """``value`` as a float > 0 (or >= 0 with ``allow_zero``), or a clear error."""
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise TypeError(f"{name} must be a number, got {type(value).__name__} {value!r}")
-    if not math.isfinite(value):
-        raise ValueError(f"{name} must be a finite number, got {value}")
+    value = require_number(value, name)
     if value < 0 or (value == 0 and not allow_zero):
         bound = ">= 0" if allow_zero else "> 0"
         raise ValueError(f"{name} must be {bound}, got {value}")
