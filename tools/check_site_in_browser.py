@@ -4,8 +4,9 @@ Serves `_build/html/` on a local port, with no other network, then, for every pa
 with no console errors and no failed request, fetches nothing from any other host, every
 image is present, and every formula is typeset by the site's own MathJax. Then: a solution
 block opens on click and shows its code, a hint opens on click, the search page finds a word from chapter 4,
-and each chapter page has its Colab and download buttons. Screenshots of the landing page and
-of a chapter page go to `_build/screenshots/` (CI keeps them as artifacts).
+and each chapter page has its Colab and download buttons; the teaching kit links a slide deck
+per chapter, whose formulas the site's MathJax typesets and whose right-arrow key moves on.
+Screenshots of the landing page, a chapter page and a slide go to `_build/screenshots/`.
 
 Needs Debian's `chromium` and `chromium-driver` (apt). Without them it says so and exits 0,
 so a learner's test command still passes; `--require`, or the environment variable
@@ -189,6 +190,9 @@ def open_first_details(browser, summary_starts: str, needs_code: bool = False, r
     return problems
 
 
+TEACHING_KIT = "book/teaching/index.html"
+
+
 def check_interactions(browser, base: str, screenshots: pathlib.Path) -> list[str]:
     problems = []
     browser.get(base + CHAPTER_FOR_CLICKS)
@@ -218,6 +222,31 @@ def check_interactions(browser, base: str, screenshots: pathlib.Path) -> list[st
     browser.get(base)
     wait_until(lambda: browser.execute_script("return document.readyState") == "complete")
     browser.save_screenshot(str(screenshots / "landing.png"))
+    return problems + check_slides(browser, base, screenshots)
+
+
+def check_slides(browser, base: str, screenshots: pathlib.Path) -> list[str]:
+    """The teaching kit links a deck per chapter; a deck typesets its formulas with the site's
+    MathJax and moves on with the arrow key."""
+    browser.get(base + TEACHING_KIT)
+    wait_until(lambda: browser.execute_script("return document.readyState") == "complete")
+    links = browser.execute_script(
+        "return [...document.querySelectorAll('a')].map(a => a.href).filter(h => h.includes('/slides/'))")
+    decks = sorted({link.split("#")[0] for link in links if link.endswith(".html")})
+    if len(decks) < 5:
+        return [f"{TEACHING_KIT}: links {len(decks)} slide decks, expected one per chapter"]
+    problems = []
+    browser.get(decks[1])  # chapter 2: formulas on several slides
+    wait_until(lambda: browser.execute_script("return document.readyState") == "complete")
+    typeset = wait_until(lambda: browser.execute_script("return document.querySelectorAll('mjx-container').length"), timeout=20)
+    if not typeset:
+        problems.append(f"{decks[1]}: no formula typeset (MathJax not loaded from the site?)")
+    first = browser.execute_script("return document.querySelector('.footer').textContent")
+    browser.find_element("tag name", "body").send_keys("\ue014")  # the right-arrow key
+    moved = wait_until(lambda: browser.execute_script("return document.querySelector('.footer').textContent").startswith("2 / "))
+    if not (first.startswith("1 / ") and moved):
+        problems.append(f"{decks[1]}: the right-arrow key does not move to slide 2 (footer {first!r})")
+    browser.save_screenshot(str(screenshots / "slides.png"))
     return problems
 
 

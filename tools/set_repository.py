@@ -9,6 +9,9 @@ that cell in every chapter; a test checks the two agree.
 Usage:
     python tools/set_repository.py https://github.com/your-org/interp-course
     python tools/set_repository.py --sync      # only rewrite the cells from _config.yml
+    python tools/set_repository.py --check https://github.com/your-org/interp-course
+        # change nothing; exit 1, with the command that fixes it, unless _config.yml and
+        # every chapter's set-up cell hold this address (the publishing workflow runs this)
 """
 
 from __future__ import annotations
@@ -124,11 +127,48 @@ def sync_notebook(path: pathlib.Path, repository: str) -> None:
     nbformat.write(notebook, path)
 
 
+def mismatches(repository: str) -> list[str]:
+    """Where the committed address is not ``repository`` (GitHub addresses compare without
+    regard to case): ``_config.yml`` and each chapter whose set-up cell differs."""
+    found = []
+    if configured_repository().lower() != repository.lower():
+        found.append(f"{CONFIG.name} has {configured_repository()}")
+    for path in CHAPTERS:
+        notebook = nbformat.read(path, as_version=4)
+        index = setup_cell_index(notebook)
+        if index is None:
+            found.append(f"{path.name} has no set-up cell")
+        elif notebook.cells[index].source.lower() != colab_setup_source(repository).lower():
+            found.append(f"{path.name}'s set-up cell clones another address")
+    return found
+
+
+def check(repository: str) -> int:
+    """0 if the committed address is ``repository`` everywhere; else 1, saying how to fix it."""
+    wrong = mismatches(repository)
+    if not wrong:
+        print(f"repository {repository}: _config.yml and {len(CHAPTERS)} chapters agree")
+        return 0
+    print(f"The course's address is not {repository}: " + "; ".join(wrong) + ".\n"
+          "Colab opens the committed notebooks, so the address must be committed. Run, in a checkout:\n"
+          f"    python tools/set_repository.py {repository} && git commit -am \"Set the course's address\" && git push")
+    return 1
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("repository", nargs="?", help="e.g. https://github.com/your-org/interp-course")
     parser.add_argument("--sync", action="store_true", help="only rewrite the cells from _config.yml")
+    parser.add_argument("--check", action="store_true", help="change nothing; exit 1 unless the committed address is REPOSITORY")
     args = parser.parse_args()
+    if args.check:
+        if args.repository is None:
+            parser.error("--check needs the address to compare with")
+        try:
+            validated_repository(args.repository, "the address given")
+        except ValueError as error:
+            raise SystemExit(str(error)) from None
+        raise SystemExit(check(args.repository))
     if args.repository is not None:
         try:
             validated_repository(args.repository, "the address given")

@@ -1,0 +1,59 @@
+"""How long each of the course's runs takes to train on this machine, from scratch.
+
+Every run the chapters load (``interp_course/chapter_runs.py``) is trained in a new, empty
+run cache, with all of torch's threads, as a notebook trains it. Prints one line per run, the
+time of the room check's probe (``interp_course.doctor.probe_step_ms``), and what each
+chapter trains when the chapters are taken in order (the first-run times that
+``interp_course/course_times.py`` quotes).
+
+Usage: python benchmarks/run_times.py [--repeats 1] [--runs NAME ...]   (--runs: only these)
+Timings depend on the machine and on what else runs on it: report medians, never assert them.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import tempfile
+import time
+
+import torch
+
+from interp_course import doctor
+from interp_course.chapter_runs import chapter_runs, distinct_runs
+from interp_course.core.runs import load_or_train
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--repeats", type=int, default=1)
+    parser.add_argument("--runs", nargs="*", help="only these runs, by the names chapter_runs.py gives them")
+    args = parser.parse_args()
+    unknown = set(args.runs or []) - set(distinct_runs())
+    if unknown:
+        parser.error(f"unknown runs {sorted(unknown)}; the runs are {list(distinct_runs())}")
+    print(f"torch {torch.__version__}, {torch.get_num_threads()} threads")
+    print(f"probe step: {doctor.probe_step_ms():.1f} ms")
+    seconds: dict[str, float] = {}
+    for name, config in distinct_runs().items():
+        if args.runs and name not in args.runs:
+            continue
+        times = []
+        for _ in range(args.repeats):
+            with tempfile.TemporaryDirectory(prefix="run-cache-") as cache:
+                os.environ["INTERP_COURSE_CACHE"] = cache
+                start = time.perf_counter()
+                load_or_train(config, progress=False, verbose=False)
+                times.append(time.perf_counter() - start)
+        seconds[name] = statistics.median(times)
+        print(f"{name}: {seconds[name]:.1f} s (median of {len(times)})", flush=True)
+    trained: list = []
+    for chapter, runs in chapter_runs().items():
+        new = [name for name, config in runs.items() if config not in trained and name in seconds]
+        trained += [runs[name] for name in new]
+        print(f"{chapter}: trains {sum(seconds[n] for n in new):.0f} s in course order "
+              f"({', '.join(new) or 'nothing new'})")
+
+if __name__ == "__main__":
+    main()

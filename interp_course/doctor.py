@@ -1,0 +1,239 @@
+"""The room check: is this laptop ready for the course?
+
+Run it after installing, from the course's folder::
+
+    .venv/bin/python -m interp_course.doctor          (Windows: .venv\\Scripts\\python -m interp_course.doctor)
+
+It prints a few lines, each ✓ (fine), ! (works, but worth knowing) or ✗ (fix this first, and
+how), then an estimate of each chapter's first run on this machine from a short measurement
+(about ten seconds of training), and exits with status 0 when the laptop is ready, 1 when
+something must be fixed. ``--no-probe`` skips the measurement.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib.metadata
+import os
+import re
+import shutil
+import statistics
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+CHECKOUT = Path(__file__).resolve().parents[1]
+REQUIREMENTS = CHECKOUT / "requirements.txt"
+MIN_PYTHON = (3, 10)
+TESTED_PYTHON = (3, 11)
+FREE_DISK_NEEDED_MB = 500  # the full run cache is about 200 MB; a margin for temporaries
+
+
+@dataclass
+class Finding:
+    """One line of the report: ``status`` is "ok", "note" or "fix"."""
+
+    status: str
+    what: str
+    fix: str = ""
+
+    def line(self) -> str:
+        mark = {"ok": "✓", "note": "!", "fix": "✗"}[self.status]
+        return f"{mark} {self.what}" + (f"\n    → {self.fix}" if self.fix else "")
+
+
+def python_command() -> str:
+    """How to call this environment's Python, as the learner would type it."""
+    exe = Path(sys.executable)
+    try:
+        return str(exe.relative_to(Path.cwd()))
+    except ValueError:
+        return str(exe)
+
+
+def check_python(version: tuple[int, ...] = tuple(sys.version_info[:3])) -> Finding:
+    shown = ".".join(map(str, version))
+    if version[:2] < MIN_PYTHON:
+        return Finding("fix", f"Python {shown}: the course needs {MIN_PYTHON[0]}.{MIN_PYTHON[1]} or newer",
+                       "install Python 3.11 (python.org, or your package manager), then make the .venv again with it")
+    if version[:2] != TESTED_PYTHON:
+        return Finding("note", f"Python {shown}: supported; the course is tested with {TESTED_PYTHON[0]}.{TESTED_PYTHON[1]}")
+    return Finding("ok", f"Python {shown}")
+
+
+def pinned_requirements(path: Path = REQUIREMENTS) -> dict[str, str]:
+    """{normalised package name: pinned version} from a pip-compile'd requirements file."""
+    pins = {}
+    for line in path.read_text().splitlines():
+        match = re.match(r"^([A-Za-z0-9][A-Za-z0-9._-]*)(\[[^\]]*\])?==([^\s;#]+)", line.strip())
+        if match:
+            pins[normalise(match.group(1))] = match.group(3)
+    return pins
+
+
+def normalise(name: str) -> str:
+    return re.sub(r"[-_.]+", "-", name).lower()
+
+
+def installed_version(name: str) -> str | None:
+    try:
+        return importlib.metadata.version(name)
+    except importlib.metadata.PackageNotFoundError:
+        return None
+
+
+def check_packages(pins: dict[str, str] | None = None, installed=installed_version) -> Finding:
+    if pins is None:
+        if not REQUIREMENTS.is_file():
+            return Finding("note", "requirements.txt not found beside the package: pinned versions not checked")
+        pins = pinned_requirements()
+    fix = f"{python_command()} -m pip install -r requirements.txt   (from the course's folder)"
+    missing = [name for name in pins if installed(name) is None]
+    wrong = [(name, pins[name], got) for name in pins
+             if (got := installed(name)) is not None and got.split("+")[0] != pins[name]]
+    if missing or wrong:
+        parts = []
+        if missing:
+            parts.append(f"{len(missing)} missing ({', '.join(missing[:4])}{', ...' if len(missing) > 4 else ''})")
+        if wrong:
+            parts.append(f"{len(wrong)} at another version ("
+                         + ", ".join(f"{n} {g}, pinned {p}" for n, p, g in wrong[:3])
+                         + (", ..." if len(wrong) > 3 else "") + ")")
+        return Finding("fix", f"pinned packages: {' and '.join(parts)} of {len(pins)}", fix)
+    torch_version = installed("torch") or "?"
+    return Finding("ok", f"all {len(pins)} pinned packages installed at their versions (torch {torch_version})")
+
+
+def check_threads() -> Finding:
+    import torch
+
+    threads, cores = torch.get_num_threads(), os.cpu_count() or 1
+    if threads == 1 and cores > 1:
+        return Finding("note", f"torch uses 1 thread of {cores} CPUs: training will be slower than it could be",
+                       "unset OMP_NUM_THREADS / MKL_NUM_THREADS (or set them to the number of cores)")
+    return Finding("ok", f"torch uses {threads} threads ({cores} CPUs)")
+
+
+def cache_status(runs_by_chapter: dict[str, dict]) -> dict[str, tuple[list[str], list[str]]]:
+    """{chapter: (names of runs cached and valid, names of runs missing or unusable)}."""
+    from interp_course.core import run_cache
+
+    verdicts: dict[int, bool] = {}
+    status = {}
+    for chapter, runs in runs_by_chapter.items():
+        cached, missing = [], []
+        for name, config in runs.items():
+            if id(config) not in verdicts:
+                path = run_cache.run_path(config.kind, config.cache_key())
+                try:
+                    record = run_cache.load_run(path, config.kind, config.cache_key())
+                    config.validate_record(record)
+                    verdicts[id(config)] = True
+                except (OSError, run_cache.InvalidRunFile):
+                    verdicts[id(config)] = False
+            (cached if verdicts[id(config)] else missing).append(name)
+        status[chapter] = (cached, missing)
+    return status
+
+
+def check_cache(status: dict[str, tuple[list[str], list[str]]]) -> list[Finding]:
+    from interp_course.core import run_cache
+
+    folder = run_cache.cache_dir()
+    findings = []
+    try:
+        with tempfile.NamedTemporaryFile(dir=folder, prefix=".doctor-", suffix=".tmp"):
+            pass
+        writable = True
+    except OSError:
+        writable = False
+    n_runs = len({n for cached, _ in status.values() for n in cached})
+    n_all = len({n for cached, missing in status.values() for n in cached + missing})
+    where = f"run cache {folder}"
+    unpack_hint = ("if your teacher handed out run-cache.tar.gz, unpack it in the course's folder (it holds .run_cache/)"
+                   if folder.name == ".run_cache" else
+                   f"if your teacher handed out run-cache.tar.gz, unpack it and move the files of its .run_cache/ into {folder}")
+    if n_runs == n_all:
+        findings.append(Finding("ok", f"{where}: all {n_all} runs of the course present and valid"))
+    elif n_runs:
+        findings.append(Finding("note", f"{where}: {n_runs} of {n_all} runs present and valid; the others train the first time a chapter needs them",
+                                unpack_hint))
+    else:
+        findings.append(Finding("note", f"{where}: no trained runs yet; each chapter trains its runs the first time (estimates below)",
+                                unpack_hint))
+    if not writable:
+        findings.append(Finding("note", f"{where} cannot be written: runs will be trained again in every session",
+                                "set INTERP_COURSE_CACHE to a folder you can write, e.g. in your home folder"))
+    free_mb = shutil.disk_usage(folder if folder.exists() else CHECKOUT).free / 1e6
+    if free_mb < FREE_DISK_NEEDED_MB:
+        findings.append(Finding("fix", f"free disk {free_mb:.0f} MB: the run cache needs about {FREE_DISK_NEEDED_MB} MB",
+                                "free some disk, or point INTERP_COURSE_CACHE at a disk with room"))
+    else:
+        findings.append(Finding("ok", f"free disk {free_mb / 1000:.1f} GB"))
+    return findings
+
+
+def probe_step_ms(steps: int = 20, repeats: int = 3) -> float:
+    """Milliseconds per training step of the canonical grokking run on this machine, median of
+    ``repeats`` short trainings of ``steps`` steps (evaluations included, as in a real run)."""
+    from interp_course.chapter1_grokking import runs as grokking
+
+    config = grokking.CANONICAL.replace(n_steps=steps)
+    config.replace(n_steps=2).train(progress=False)  # warm-up: first calls allocate
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        config.train(progress=False)
+        times.append((time.perf_counter() - start) / steps * 1000)
+    return statistics.median(times)
+
+
+def first_run_estimates(status, probe_ms: float) -> list[str]:
+    """One line per chapter: cached, or how long its missing runs should take to train here."""
+    from interp_course import course_times
+
+    ratio = probe_ms / course_times.MEASURED.probe_ms
+    lines = [f"  this machine trains at {1 / ratio:.2f}x the speed of ours "
+             f"(probe step {probe_ms:.0f} ms, ours {course_times.MEASURED.probe_ms:.0f} ms)"]
+    trained: set[str] = set()
+    for chapter, (cached, missing) in status.items():
+        title = course_times.CHAPTERS[chapter].title
+        todo = [name for name in missing if name not in trained]
+        trained.update(missing)
+        if not todo:
+            lines.append(f"  {title}: ready, every run it loads is cached" if not missing
+                         else f"  {title}: its runs are trained by an earlier chapter")
+            continue
+        seconds = sum(course_times.RUN_SECONDS[name] for name in todo) * ratio
+        lines.append(f"  {title}: first run trains {len(todo)} run{'s' * (len(todo) > 1)}, {course_times.minutes_words(seconds)}")
+    return lines
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--no-probe", action="store_true", help="skip the ten-second speed measurement")
+    args = parser.parse_args(argv)
+    print("Is this laptop ready for the course?")
+    findings = [check_python(), check_packages()]
+    if any(f.status == "fix" for f in findings):  # torch may be missing or broken: stop here
+        print("\n".join(f.line() for f in findings))
+        print("Not ready: fix the ✗ lines, then run this again.")
+        return 1
+    from interp_course.chapter_runs import chapter_runs
+
+    findings.append(check_threads())
+    status = cache_status(chapter_runs())
+    findings += check_cache(status)
+    print("\n".join(f.line() for f in findings))
+    if not args.no_probe:
+        print("First run of each chapter on this machine (estimated from a short measurement):")
+        print("\n".join(first_run_estimates(status, probe_step_ms())))
+    ready = not any(f.status == "fix" for f in findings)
+    print("Ready." if ready else "Not ready: fix the ✗ lines, then run this again.")
+    return 0 if ready else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
