@@ -2,9 +2,9 @@
 
 Every run the chapters load (``interp_course/chapter_runs.py``) is trained in a new, empty
 run cache, with all of torch's threads, as a notebook trains it. Prints one line per run, the
-time of the room check's probe (``interp_course.doctor.probe_step_ms``), and what each
-chapter trains when the chapters are taken in order (the first-run times that
-``interp_course/course_times.py`` quotes).
+time of the room check's probe (``interp_course.doctor.probe_step_ms``). These are the
+figures ``interp_course/course_times.py`` records (``RUN_SECONDS``, ``MEASURED.probe_ms``); it
+derives each chapter's first run from them.
 
 Usage: python benchmarks/run_times.py [--repeats 1] [--runs NAME ...]   (--runs: only these)
 Timings depend on the machine and on what else runs on it: report medians, never assert them.
@@ -21,7 +21,7 @@ import time
 import torch
 
 from interp_course import doctor
-from interp_course.chapter_runs import chapter_runs, distinct_runs
+from interp_course.chapter_runs import distinct_runs
 from interp_course.core.runs import load_or_train
 
 
@@ -35,7 +35,6 @@ def main() -> None:
         parser.error(f"unknown runs {sorted(unknown)}; the runs are {list(distinct_runs())}")
     print(f"torch {torch.__version__}, {torch.get_num_threads()} threads")
     print(f"probe step: {doctor.probe_step_ms():.1f} ms")
-    seconds: dict[str, float] = {}
     for name, config in distinct_runs().items():
         if args.runs and name not in args.runs:
             continue
@@ -46,14 +45,8 @@ def main() -> None:
                 start = time.perf_counter()
                 load_or_train(config, progress=False, verbose=False)
                 times.append(time.perf_counter() - start)
-        seconds[name] = statistics.median(times)
-        print(f"{name}: {seconds[name]:.1f} s (median of {len(times)})", flush=True)
-    trained: list = []
-    for chapter, runs in chapter_runs().items():
-        new = [name for name, config in runs.items() if config not in trained and name in seconds]
-        trained += [runs[name] for name in new]
-        print(f"{chapter}: trains {sum(seconds[n] for n in new):.0f} s in course order "
-              f"({', '.join(new) or 'nothing new'})")
+        print(f"{name}: {statistics.median(times):.1f} s (median of {len(times)})", flush=True)
+
 
 if __name__ == "__main__":
     main()

@@ -120,20 +120,19 @@ def cache_status(runs_by_chapter: dict[str, dict]) -> dict[str, tuple[list[str],
     """{chapter: (names of runs cached and valid, names of runs missing or unusable)}."""
     from interp_course.core import run_cache
 
-    verdicts: dict[int, bool] = {}
+    valid: dict[str, bool] = {}  # by run name: a run several chapters load is loaded once
     status = {}
     for chapter, runs in runs_by_chapter.items():
         cached, missing = [], []
         for name, config in runs.items():
-            if id(config) not in verdicts:
+            if name not in valid:
                 path = run_cache.run_path(config.kind, config.cache_key())
                 try:
-                    record = run_cache.load_run(path, config.kind, config.cache_key())
-                    config.validate_record(record)
-                    verdicts[id(config)] = True
+                    config.validate_record(run_cache.load_run(path, config.kind, config.cache_key()))
+                    valid[name] = True
                 except (OSError, run_cache.InvalidRunFile):
-                    verdicts[id(config)] = False
-            (cached if verdicts[id(config)] else missing).append(name)
+                    valid[name] = False
+            (cached if valid[name] else missing).append(name)
         status[chapter] = (cached, missing)
     return status
 

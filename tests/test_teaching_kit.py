@@ -4,7 +4,6 @@ times, the slides, and the room check (``python -m interp_course.doctor``)."""
 from __future__ import annotations
 
 import importlib.util
-import pathlib
 import re
 import subprocess
 import sys

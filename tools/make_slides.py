@@ -130,7 +130,7 @@ def exercise_list(notebook) -> list[tuple[str, str, str]]:
     return found
 
 
-def numbered_list_after(cells, heading: str) -> str:
+def text_under_heading(cells, heading: str) -> str:
     """The Markdown under ``### heading`` or ``## heading`` up to the next heading."""
     for cell in cells:
         if cell.cell_type == "markdown":
@@ -163,10 +163,10 @@ def deck(notebook_path: pathlib.Path) -> list[Slide]:
         items = "".join(f"<li><b>{n}</b> {html.escape(name)} <span class=\"minutes\">{m} min</span></li>"
                         for n, name, m in exercises)
         slides.append(Slide("Exercises", f"<ul class=\"exercises\">{items}</ul><p>{total} minutes in all.</p>", kind="list"))
-    questions = numbered_list_after(notebook.cells, "Questions to discuss")
+    questions = text_under_heading(notebook.cells, "Questions to discuss")
     if questions:
         slides.append(Slide("Questions to discuss", render(questions), kind="list"))
-    summary = numbered_list_after(notebook.cells, "Summary")
+    summary = text_under_heading(notebook.cells, "Summary")
     if summary:
         slides.append(Slide("Summary", render(summary), kind="list"))
     return slides
