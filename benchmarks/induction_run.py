@@ -2,7 +2,8 @@
 
 Prints the median time, over repeats, to train the canonical run from scratch (no cache) up
 to its phase change: the first evaluation at which the loss on the repeated half of repeated
-random tokens falls below 3.0 (log 64 = 4.16 before it), and the step at which that happens.
+random tokens falls below 3.0 (log 256 = 5.55 before it), and the step at which that happens.
+The chapter's execution time, cold and warm: python benchmarks/notebook_execution.py book/chapter5_induction.ipynb
 
 Usage: python benchmarks/induction_run.py [--repeats 3]
 """

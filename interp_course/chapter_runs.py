@@ -36,7 +36,10 @@ def chapter_runs() -> dict[str, dict[str, RunConfig]]:
             name: getattr(superposition, name.split(".")[1])
             for name in ("sp.FIVE_INTO_TWO", "sp.TWENTY_INTO_FIVE", "sp.PHASE_DIAGRAM", "sp.DIMENSIONALITY_SWEEP")
         },
-        "chapter5_induction": {"induction.CANONICAL": induction.CANONICAL},
+        "chapter5_induction": {
+            "induction.CANONICAL": induction.CANONICAL,
+            **{f"induction.SEEDS[{seed}]": config for seed, config in induction.SEEDS.items() if seed != 0},
+        },
     }
 
 

@@ -52,7 +52,9 @@ RUN_SECONDS: dict[str, float] = {
     "sp.TWENTY_INTO_FIVE": 8.1,
     "sp.PHASE_DIAGRAM": 19.9,
     "sp.DIMENSIONALITY_SWEEP": 10.6,
-    "induction.CANONICAL": 32.2,
+    "induction.CANONICAL": 47.2,
+    "induction.SEEDS[1]": 46.1,
+    "induction.SEEDS[2]": 47.1,
 }
 
 WARM_SECONDS: dict[str, float] = {
@@ -62,7 +64,7 @@ WARM_SECONDS: dict[str, float] = {
     "chapter2_fourier": 11.5,
     "chapter3_progress": 10.8,
     "chapter4_superposition": 6.9,
-    "chapter5_induction": 4.5,
+    "chapter5_induction": 7.8,
 }
 
 
@@ -90,7 +92,8 @@ CHAPTERS: dict[str, ChapterTimes] = {
     "chapter4_superposition": ChapterTimes(
         "4. Superposition", 30, {"4.1": 10, "4.2": 15, "4.3": 5, "4.4": 15, "4.5": 15}),
     "chapter5_induction": ChapterTimes(
-        "5. Induction heads", 30, {"5.1": 5, "5.2": 10, "5.3": 15, "5.4": 15, "5.5": 20, "5.6": 10}),
+        "5. Induction heads", 40,
+        {"5.1": 5, "5.2": 10, "5.3": 15, "5.4": 15, "5.5": 20, "5.6": 10, "5.7": 20, "5.8": 10, "5.9": 10}),
 }
 
 

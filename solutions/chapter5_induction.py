@@ -118,6 +118,76 @@ def copying_score(model, layer: int, head: int) -> float:
     return (eigenvalues.real.sum() / eigenvalues.abs().sum()).item()
 
 
+def composed_attention(model, tokens: torch.Tensor, previous_head: int, head: int) -> torch.Tensor:
+    """The attention pattern of layer-1 head ``head`` computed from the weights alone, as if
+    its keys read only what the previous-token head wrote (K-composition) and its queries
+    only the current token and position.
+
+    With resid = W_E[tokens] + W_pos[:pos] (the residual stream before layer 0) and prev the
+    same shifted one position right (position j holds resid at j - 1, position 0 zeros: what a
+    perfect previous-token head attends to):
+    queries = resid @ W_Q[head], keys = prev @ W_V[previous_head] @ W_O[previous_head] @ W_K[head]
+    (layer-0 weights for W_V and W_O, layer-1 for W_Q and W_K), scores = queries @ keys.T /
+    sqrt(d_head), future keys masked, softmax over keys.
+
+    Args:
+        tokens: [batch, pos].
+
+    Returns:
+        [batch, pos, pos]: the pattern, indexed [batch, query_pos, key_pos].
+    """
+    _require_head(model, 0, previous_head)
+    _require_head(model, 1, head)
+    model._check_tokens(tokens)
+    attn0, attn1 = model.blocks[0].attn, model.blocks[1].attn
+    n = tokens.shape[1]
+    with torch.no_grad():
+        resid = model.W_E[tokens] + model.W_pos[:n]  # [batch, pos, d_model]
+        prev = torch.cat([torch.zeros_like(resid[:, :1]), resid[:, :-1]], dim=1)
+        queries = resid @ attn1.W_Q[head]  # [batch, pos, d_head]
+        keys = prev @ attn0.W_V[previous_head] @ attn0.W_O[previous_head] @ attn1.W_K[head]
+        scores = queries @ keys.transpose(-1, -2) / keys.shape[-1] ** 0.5  # [batch, query, key]
+        future = torch.ones(n, n, dtype=torch.bool).triu(1)
+        return scores.masked_fill(future, float("-inf")).softmax(dim=-1)
+
+
+def in_context_learning_score(model, tokens: torch.Tensor, early: int, late: int) -> float:
+    """How much better the model predicts a late token of a context than an early one.
+
+    Args:
+        tokens: [batch, pos].
+        early, late: positions of predicted tokens, 1 <= early < late < pos.
+
+    Returns:
+        The mean loss of predicting tokens[:, late] minus that of predicting tokens[:, early],
+        a Python float: negative when the model uses its context.
+    """
+    require_tensor(tokens, "tokens", ndim=2, dtype_kind="int", non_empty=True)
+    n = tokens.shape[1]
+    early = require_int(early, "early", minimum=1)
+    late = require_int(late, "late", minimum=early + 1)
+    if late >= n:
+        raise ValueError(f"late must be a position of tokens, below pos = {n}, got {late}")
+    with torch.no_grad():
+        losses = next_token_losses(model(tokens), tokens)  # [batch, pos - 1]; j predicts token j+1
+    return (losses[:, late - 1].mean() - losses[:, early - 1].mean()).item()
+
+
+def scores_over_checkpoints(run, measure) -> tuple[torch.Tensor, torch.Tensor]:
+    """``measure(model)`` at every saved checkpoint of ``run``.
+
+    Args:
+        run: a run with ``checkpoint_steps`` (increasing) and ``model_at(step)``.
+        measure: a function from a model to a number (a float, or a one-element tensor).
+
+    Returns:
+        steps: [n_checkpoints] long; values: [n_checkpoints] float64.
+    """
+    steps = list(run.checkpoint_steps)
+    values = [float(measure(run.model_at(step))) for step in steps]
+    return torch.tensor(steps, dtype=torch.long), torch.tensor(values, dtype=torch.float64)
+
+
 # --- argument checks: a clear error that names the argument ---------------------------------
 
 

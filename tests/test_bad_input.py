@@ -80,12 +80,22 @@ CASES = {
     "no frequency": (lambda: s3.sum_directions(7, []), ValueError, r"frequencies must name at least one frequency"),
     # --- negative indices that wrapped to the last one ----------------------------------------
     "head -1 (ablation)": ("model_tokens", lambda m, t: s5.ablated_repeat_loss(m, t, 1, -1, 5), ValueError,
-                           r"head must be in 0..3 \(there are 4 heads\), got -1"),
+                           r"head must be in 0..1 \(there are 2 heads\), got -1"),
     "layer -1 (ablation)": ("model_tokens", lambda m, t: s5.ablated_repeat_loss(m, t, -1, 0, 5), ValueError,
                             r"layer must be in 0..1 \(there are 2 layers\), got -1"),
     "head 99 (ablation)": ("model_tokens", lambda m, t: s5.ablated_repeat_loss(m, t, 1, 99, 5), ValueError,
-                           r"head must be in 0..3"),
-    "head -1 (copying)": ("model_tokens", lambda m, t: s5.copying_score(m, 1, -1), ValueError, r"head must be in 0..3"),
+                           r"head must be in 0..1"),
+    "head -1 (copying)": ("model_tokens", lambda m, t: s5.copying_score(m, 1, -1), ValueError, r"head must be in 0..1"),
+    "head 2 (composed attention)": ("model_tokens", lambda m, t: s5.composed_attention(m, t, 0, 2), ValueError,
+                                    r"head must be in 0..1 \(there are 2 heads\), got 2"),
+    "previous head -1 (composed attention)": ("model_tokens", lambda m, t: s5.composed_attention(m, t, -1, 0), ValueError,
+                                              r"head must be in 0..1"),
+    "late beyond the context (in-context learning)": ("model_tokens", lambda m, t: s5.in_context_learning_score(m, t, 1, 10),
+                                                      ValueError, r"late must be a position of tokens, below pos = 10, got 10"),
+    "early 0 (in-context learning)": ("model_tokens", lambda m, t: s5.in_context_learning_score(m, t, 0, 5), ValueError,
+                                      r"early must be at least 1, got 0"),
+    "late before early (in-context learning)": ("model_tokens", lambda m, t: s5.in_context_learning_score(m, t, 5, 3),
+                                                ValueError, r"late must be at least 6, got 3"),
     "frequency -1 (share of spectrum)": (lambda: fourier_analysis.share_of_spectrum(SPECTRUM, [-1]), ValueError,
                                          r"frequencies must lie in 1..56 for p = 113, got \[-1\]"),
     "frequency -1 (product terms)": (lambda: fourier_analysis.product_terms(torch.rand(7, 7, 7, dtype=torch.float64), -1),
@@ -174,7 +184,7 @@ def test_good_input_still_works(model, tokens):
     assert len(s4.train_toy_model(W, b, PROBABILITY, IMPORTANCE, 2)) == 2
     assert s4.generate_batch(4, PROBABILITY, generator()).shape == (4, 2, 5)
     assert s5.induction_score(PATTERN, 5).shape == (4,)
-    assert isinstance(s5.ablated_repeat_loss(model, tokens, 1, 3, 5), float)
+    assert isinstance(s5.ablated_repeat_loss(model, tokens, 1, 1, 5), float)
     assert s2.idealised_logits(7, [1, 3], torch.ones(2, dtype=torch.float64)).shape == (49, 7)
     assert fourier_analysis.top_frequencies(SPECTRUM, 56) == list(range(1, 57))
     # a run that found no key frequency (one that did not grok) still gets its numbers

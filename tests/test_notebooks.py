@@ -72,6 +72,16 @@ def test_nbval_checks_some_outputs(path):
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_every_claim_and_every_check_is_compared(path):
+    """A cell that states the chapter's claims or checks an exercise is what the course
+    promises: nbval must compare its output, so it must carry the tag."""
+    for cell in code_cells(path):
+        source = "".join(cell["source"]).strip()
+        if source.startswith("claims.") or " = checks.check_" in source:
+            assert CHECK_TAG in cell.get("metadata", {}).get("tags", []), f"tag {CHECK_TAG}: {source[:80]}"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
 def test_test_markers_are_tags_not_comments(path):
     """A learner reads the code; nbval's markers belong in the cell's tags."""
     for cell in code_cells(path):

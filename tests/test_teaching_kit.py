@@ -168,6 +168,13 @@ def test_chapter_runs_lists_every_run_a_notebook_loads(chapter):
             argument = assigned.group(1).strip()
         if argument in listed or argument == "grokking.train_fraction_config(f)":  # f in TRAIN_FRACTIONS
             continue
+        looped = re.search(rf"^\s*for \w+, {re.escape(argument)} in induction\.(\w+)\.items\(\):", code, re.M)
+        if looped:  # for seed, seed_config in induction.SEEDS.items(): every config of it is listed
+            from interp_course.chapter5_induction import runs as induction
+
+            configs = getattr(induction, looped.group(1)).values()
+            assert all(c in listed.values() for c in configs), f"{chapter}: not every run of induction.{looped.group(1)} is listed"
+            continue
         raise AssertionError(f"{chapter} loads {argument}, which interp_course/chapter_runs.py does not list")
 
 
@@ -260,8 +267,8 @@ def test_estimates_scale_our_times_and_skip_cached_chapters(monkeypatch):
     text = "\n".join(lines)
     assert "4. Superposition: ready" in text
     assert "3. Progress measures: its runs are trained by an earlier chapter" in text
-    chapter5 = 2 * course_times.RUN_SECONDS["induction.CANONICAL"]
-    assert f"5. Induction heads: first run trains 1 run, {course_times.minutes_words(chapter5)}" in text
+    chapter5 = 2 * sum(course_times.RUN_SECONDS[name] for name in chapter_runs()["chapter5_induction"])
+    assert f"5. Induction heads: first run trains 3 runs, {course_times.minutes_words(chapter5)}" in text
 
 
 def test_the_room_check_runs_and_says_whether_the_laptop_is_ready():

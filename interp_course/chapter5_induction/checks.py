@@ -165,3 +165,96 @@ def check_copying_score(fn: Callable) -> str:
                              f"{reference.copying_score(identity_model, 0, 0):.3f}")
     return "two heads of a small model and a pure copying head"
 
+
+
+def _composition_model() -> HookedTransformer:
+    """A small model whose layer-1 head 1 is built to prefix-match through head 0.0's output."""
+    model = _tiny_model()
+    with torch.no_grad():
+        model.blocks[1].attn.W_Q[1].mul_(3.0)
+    return model
+
+
+@exercise("5.7", reference.composed_attention)
+def check_composed_attention(fn: Callable) -> str:
+    model = _composition_model()
+    tokens = reference.repeated_tokens(3, 5, 12, torch.Generator().manual_seed(6))
+    for previous_head, head in [(0, 1), (1, 0)]:
+        got = fn(model, tokens, previous_head, head)
+        want = reference.composed_attention(model, tokens, previous_head, head)
+        if isinstance(got, torch.Tensor) and got.shape == want.shape and got.is_floating_point():
+            if (got.triu(1).abs() > 1e-6).any():
+                raise ExerciseFailed("a query attends to later keys: mask the future (keys after the query) with -inf before the softmax")
+            if not torch.allclose(got.sum(-1), torch.ones(()), atol=1e-4):
+                raise ExerciseFailed("each query's attention should sum to 1 over keys: softmax over the last dimension")
+            unshifted = _composed_without_shift(model, tokens, previous_head, head)
+            if torch.allclose(got, unshifted, atol=1e-5):
+                raise ExerciseFailed(
+                    "the keys read the token at their own position; they should read the previous "
+                    "position's (a previous-token head moves it one step forward): shift resid by one"
+                )
+        expect_tensor(got, want, f"the pattern of head 1.{head} composed with head 0.{previous_head}", atol=1e-5, rtol=1e-4)
+    return "two pairs of heads of a small model on repeated tokens"
+
+
+def _composed_without_shift(model, tokens, previous_head, head):
+    """The common mistake: keys from the current position instead of the previous one."""
+    attn0, attn1 = model.blocks[0].attn, model.blocks[1].attn
+    n = tokens.shape[1]
+    with torch.no_grad():
+        resid = model.W_E[tokens] + model.W_pos[:n]
+        keys = resid @ attn0.W_V[previous_head] @ attn0.W_O[previous_head] @ attn1.W_K[head]
+        scores = (resid @ attn1.W_Q[head]) @ keys.transpose(-1, -2) / keys.shape[-1] ** 0.5
+        return scores.masked_fill(torch.ones(n, n, dtype=torch.bool).triu(1), float("-inf")).softmax(-1)
+
+
+@exercise("5.8", reference.in_context_learning_score)
+def check_in_context_learning_score(fn: Callable) -> str:
+    model = _tiny_model()
+    tokens = reference.repeated_tokens(4, 5, 12, torch.Generator().manual_seed(7))
+    for early, late in [(1, 8), (2, 9), (3, 4)]:
+        got = fn(model, tokens, early, late)
+        want = reference.in_context_learning_score(model, tokens, early, late)
+        if not isinstance(got, float):
+            raise ExerciseFailed(f"should return a Python float (use .item()), got {type(got).__name__}")
+        if abs(got + want) < 1e-6 and abs(want) > 1e-6:
+            raise ExerciseFailed("the sign is reversed: the score is the late loss minus the early loss")
+        with torch.no_grad():
+            losses = next_token_losses(model(tokens), tokens)
+        off_by_one = (losses[:, late].mean() - losses[:, early].mean()).item() if late < losses.shape[1] else None
+        if off_by_one is not None and abs(got - off_by_one) < 1e-6 and abs(got - want) > 1e-6:
+            raise ExerciseFailed(
+                "off by one: next_token_losses(...)[:, j] is the loss of predicting token j + 1, "
+                "so the loss of predicting token `late` is column late - 1"
+            )
+        if abs(got - want) > 1e-5:
+            raise ExerciseFailed(f"early={early}, late={late}: got {got:.5f}, expected {want:.5f}")
+    return "three pairs of positions on a small model"
+
+
+class _FakeRun:
+    """Checkpoints whose 'model' is just its step, so that a check can see which were used."""
+
+    def __init__(self, steps):
+        self.checkpoint_steps = list(steps)
+        self.loaded = []
+
+    def model_at(self, step):
+        self.loaded.append(step)
+        return step
+
+
+@exercise("5.9", reference.scores_over_checkpoints)
+def check_scores_over_checkpoints(fn: Callable) -> str:
+    run = _FakeRun([0, 100, 200, 400])
+    got = fn(run, lambda model: torch.tensor([model / 100.0]))
+    if not (isinstance(got, tuple) and len(got) == 2):
+        raise ExerciseFailed(f"should return a tuple (steps, values), got {type(got).__name__}")
+    steps, values = got
+    if sorted(run.loaded) != run.checkpoint_steps:
+        raise ExerciseFailed(f"load every checkpoint once with run.model_at(step); loaded {run.loaded}")
+    expect_tensor(steps, torch.tensor([0, 100, 200, 400]), "steps")
+    expect_tensor(values, torch.tensor([0.0, 1.0, 2.0, 4.0], dtype=torch.float64), "values (float64)")
+    single = _FakeRun([5])
+    expect_tensor(fn(single, lambda model: 0.5)[1], torch.tensor([0.5], dtype=torch.float64), "values for one checkpoint, a measure returning a float")
+    return "a run with four checkpoints (a measure returning tensors) and one with one (returning a float)"

@@ -1,24 +1,31 @@
-"""Induction heads (Olsson et al., 2022): synthetic data that rewards induction, a two-layer
+"""Induction heads (Olsson et al., 2022): synthetic text that rewards induction, a two-layer
 attention-only transformer trained on it from scratch, and cached runs.
 
-The data are random tokens in which one segment, of random length, is repeated later at a
-random offset. Tokens that are copies can be predicted, but only by finding the earlier
-occurrence of the current token and copying what came after it: induction. Lengths and
-offsets vary, so position alone cannot solve it. Evaluation uses repeated random tokens
-(a whole random sequence, then the same sequence again), whose segment length and offset
-are longer than any seen in training.
+The data are random tokens in which, at every position, with probability
+``repeat_probability``, the text starts repeating an earlier stretch of itself: the source is
+a uniformly chosen earlier position, the repeat lasts ``min_segment`` to ``max_segment`` tokens,
+and a repeat can repeat an earlier repeat, as in real text. A repeated token can be predicted,
+but only by finding the earlier occurrence of the current token and copying what came after
+it: induction. Sources lie anywhere before the current position, so a head that looks a fixed
+distance back cannot solve it. Distances from ``held_out_min`` to ``held_out_max`` are never
+used. Evaluation uses repeated random tokens (n_ctx // 2 random tokens, then the same again),
+whose length and distance never occur in training.
 
 Shapes: tokens [batch, pos] long; predictable [batch, pos] bool (True where the token at that
 position can be predicted by induction from the tokens before it).
 
-Chapter 5 trains CANONICAL. With it (seed 0) the model forms a previous-token head in layer 0
-and induction heads in layer 1 in a phase change around step 1,550 (about 21 ms a step on
-a 2-core CPU). Formation is sensitive to the optimiser: with lr 1e-3 or 3e-3, or with weight
-decay 0.1, it had not formed by step 2,500; the model settles on a positional look-back.
+Chapter 5 trains CANONICAL (seed 0) and the same recipe with two more seeds (SEEDS). The
+recipe was found by measuring: with a vocabulary of 256, two heads per layer and this data,
+layer 0 forms one previous-token head and both layer-1 heads become induction heads, in a
+phase change about halfway through training (about 16 ms a step on a 2-core CPU). With the
+earlier data (one segment repeated at 8 to 23 tokens' distance) the heads matched position
+as much as content: induction failed at distances outside that range.
 """
 
 from __future__ import annotations
 
+import dataclasses
+import itertools
 from dataclasses import dataclass
 
 import torch
@@ -35,21 +42,24 @@ from ..core.validation import require_int, require_positive_float
 
 @dataclass(frozen=True)
 class InductionConfig(RunConfig):
-    """Data, model and training of the induction-head run; the run cache is keyed by it."""
+    """Data, model and training of an induction-head run; the run cache is keyed by it."""
 
     kind = "induction"
 
-    d_vocab: int = 64
+    d_vocab: int = 256
     n_ctx: int = 48
     d_model: int = 64
-    n_heads: int = 4
-    d_head: int = 16
-    min_segment: int = 8
+    n_heads: int = 2
+    d_head: int = 32
+    repeat_probability: float = 0.1  # chance, at each position not already repeating, that a repeat starts
+    min_segment: int = 2
     max_segment: int = 16
-    max_gap: int = 7  # copy starts 0..max_gap tokens after the source segment ends
-    n_steps: int = 2500
+    held_out_min: int = 20  # repeats at distances held_out_min .. held_out_max never occur in training
+    held_out_max: int = 28
+    n_steps: int = 3000
     batch_size: int = 64
-    lr: float = 1e-2
+    lr: float = 1e-3
+    warmup_steps: int = 100
     weight_decay: float = 0.01
     eval_every: int = 50
     checkpoint_every: int = 100
@@ -57,18 +67,26 @@ class InductionConfig(RunConfig):
 
     def __post_init__(self) -> None:
         for name in ("d_vocab", "n_ctx", "d_model", "n_heads", "d_head", "min_segment", "n_steps",
-                     "batch_size", "eval_every", "checkpoint_every"):
+                     "batch_size", "eval_every", "checkpoint_every", "warmup_steps", "held_out_min", "held_out_max"):
             require_int(getattr(self, name), f"InductionConfig.{name}", minimum=1)
-        require_int(self.max_gap, "InductionConfig.max_gap", minimum=0)
+        require_int(self.seed, "InductionConfig.seed", minimum=0)
         require_positive_float(self.lr, "InductionConfig.lr")
+        require_positive_float(self.weight_decay, "InductionConfig.weight_decay", allow_zero=True)
+        require_positive_float(self.repeat_probability, "InductionConfig.repeat_probability")
+        if self.repeat_probability > 1:
+            raise ValueError(f"InductionConfig.repeat_probability must be at most 1, got {self.repeat_probability}")
         if not self.min_segment <= self.max_segment:
             raise ValueError(
                 f"InductionConfig.min_segment ({self.min_segment}) must be <= max_segment ({self.max_segment})"
             )
-        if 2 * self.max_segment + self.max_gap > self.n_ctx:
+        if not self.held_out_min <= self.held_out_max:
             raise ValueError(
-                f"InductionConfig: a segment, its gap and its copy (2 * max_segment + max_gap = "
-                f"{2 * self.max_segment + self.max_gap}) must fit in n_ctx = {self.n_ctx}"
+                f"InductionConfig.held_out_min ({self.held_out_min}) must be <= held_out_max ({self.held_out_max})"
+            )
+        if self.max_segment >= self.n_ctx // 2:
+            raise ValueError(
+                f"InductionConfig.max_segment ({self.max_segment}) must be below n_ctx // 2 = {self.n_ctx // 2}, "
+                "the length of the evaluation's repeated sequences, so that they test lengths never trained on"
             )
 
     def model_config(self) -> TransformerConfig:
@@ -81,13 +99,14 @@ class InductionConfig(RunConfig):
         return HookedTransformer(self.model_config(), seed=self.seed)
 
     def trained_by(self) -> tuple:
-        return (repeated_segment_batch, repeated_tokens, next_token_losses, HookedTransformer)
+        return (text_with_repeats, repeated_tokens, next_token_losses, HookedTransformer)
 
     def train(self, progress: bool = True) -> TrainedRecord:
-        """Train the two-layer attention-only model with minibatch AdamW on fresh batches.
+        """Train the two-layer attention-only model with minibatch AdamW on fresh batches
+        (learning rate warmed up linearly over ``warmup_steps``, then constant).
 
         Metrics: ``step`` [n], ``loss`` [n] (all positions), ``loss_predictable`` [n] and
-        ``loss_other`` [n] (positions a copy makes predictable, and the rest); ``eval_step``
+        ``loss_other`` [n] (positions a repeat makes predictable, and the rest); ``eval_step``
         [m] and ``eval_loss_repeated`` [m] (second half of repeated random tokens, seq_len
         n_ctx // 2).
         """
@@ -95,17 +114,19 @@ class InductionConfig(RunConfig):
         eval_tokens = repeated_tokens(200, self.n_ctx // 2, self.d_vocab, torch.Generator().manual_seed(self.seed + 1))
         model = self.build_model()
         optimizer = torch.optim.AdamW(model.parameters(), lr=self.lr, weight_decay=self.weight_decay)
+        warmup = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda step: min(1.0, (step + 1) / self.warmup_steps))
         record = {k: [] for k in ("loss", "loss_predictable", "loss_other", "eval_loss_repeated")}
         eval_step = []
         saved = {0: snapshot(model)}
         half = self.n_ctx // 2
         for step in tqdm(range(self.n_steps), desc="induction model", disable=not progress, mininterval=0.5):
-            tokens, predictable = repeated_segment_batch(self.batch_size, self, generator)
+            tokens, predictable = text_with_repeats(self.batch_size, self, generator)
             losses = next_token_losses(model(tokens), tokens)  # [batch, pos - 1]
             loss = losses.mean()
             optimizer.zero_grad()
             loss.backward()
             optimizer.step()
+            warmup.step()
             mask = predictable[:, 1:]
             record["loss"].append(loss.item())
             record["loss_predictable"].append(losses[mask].mean().item())
@@ -126,32 +147,48 @@ class InductionConfig(RunConfig):
 
 CANONICAL = InductionConfig()
 
+SEEDS = {seed: dataclasses.replace(CANONICAL, seed=seed) if seed else CANONICAL for seed in (0, 1, 2)}
+"""The same recipe with three seeds (model initialisation and data): {seed: config}."""
 
-def repeated_segment_batch(
+
+def text_with_repeats(
     batch_size: int, config: InductionConfig, generator: torch.Generator
 ) -> tuple[torch.Tensor, torch.Tensor]:
-    """Random tokens with one segment repeated later in each sequence.
+    """Random tokens that now and then repeat an earlier stretch of themselves.
+
+    At each position not already inside a repeat, a repeat starts with probability
+    ``config.repeat_probability``: its distance d is drawn uniformly from 1 .. position
+    (a draw in held_out_min .. held_out_max starts no repeat), its length from min_segment ..
+    max_segment, and for that many positions (or up to the end) each token equals the token d
+    positions before it.
 
     Returns:
         tokens: [batch, n_ctx] long.
-        predictable: [batch, n_ctx] bool, True at positions t+1 .. t+L-1 of a copy that starts
-            at t with length L (the copy's first token follows a random token, so it cannot
-            be predicted).
+        predictable: [batch, n_ctx] bool, True inside a repeat except at its first position
+            (the token before a repeat's first token is not followed by it earlier, so the
+            first token cannot be predicted).
     """
     batch_size = require_int(batch_size, "batch_size", minimum=1)
     B, T = batch_size, config.n_ctx
     tokens = torch.randint(0, config.d_vocab, (B, T), generator=generator)
-    length = torch.randint(config.min_segment, config.max_segment + 1, (B,), generator=generator)
-    gap = torch.randint(0, config.max_gap + 1, (B,), generator=generator)
-    offset = length + gap  # distance from each source token to its copy
-    room = T - offset - length + 1  # number of possible source starts
-    source = (torch.rand(B, generator=generator) * room).floor().long()
-    copy = source + offset
-    pos = torch.arange(T)[None, :]  # [1, T]
-    in_copy = (pos >= copy[:, None]) & (pos < (copy + length)[:, None])  # [B, T]
-    index = torch.where(in_copy, pos - offset[:, None], pos)
-    tokens = tokens.gather(1, index)
-    predictable = in_copy & (pos > copy[:, None])
+    starts = torch.rand(B, T, generator=generator) < config.repeat_probability
+    draws = torch.rand(B, T, generator=generator)
+    lengths = torch.randint(config.min_segment, config.max_segment + 1, (B, T), generator=generator)
+    predictable = torch.zeros(B, T, dtype=torch.bool)
+    remaining = torch.zeros(B, dtype=torch.long)  # tokens left in the current repeat
+    distance = torch.ones(B, dtype=torch.long)
+    rows = torch.arange(B)
+    for t in range(1, T):
+        continuing = remaining > 0
+        new_distance = (draws[:, t] * t).long() + 1  # uniform in 1 .. t
+        held_out = (new_distance >= config.held_out_min) & (new_distance <= config.held_out_max)
+        start = ~continuing & starts[:, t] & ~held_out
+        distance = torch.where(start, new_distance, distance)
+        remaining = torch.where(start, lengths[:, t], remaining)
+        repeating = remaining > 0
+        tokens[:, t] = torch.where(repeating, tokens[rows, (t - distance).clamp(min=0)], tokens[:, t])
+        predictable[:, t] = continuing
+        remaining = (remaining - 1).clamp(min=0)
     return tokens, predictable
 
 
@@ -160,7 +197,7 @@ def load_or_train(config: InductionConfig = CANONICAL, progress: bool = True, ve
     return runs.load_or_train(config, progress, verbose, expected=InductionConfig)
 
 
-VOCABULARY = (
+NAMED_WORDS = (
     "Neel", "Nanda", "Chris", "Olah", "Ada", "Lovelace", "Alan", "Turing",
     "the", "a", "of", "and", "to", "in", "is", "was", "for", "on", "with", "as", "by", "at",
     "model", "layer", "head", "token", "circuit", "neuron", "feature", "weight", "loss", "grok",
@@ -168,8 +205,19 @@ VOCABULARY = (
     "cards", "dice", "red", "blue", "green", "quick", "slow", "big", "small", "new", "old",
     "Paris", "London", "Tokyo", "Mars", "Moon", "Sun", "Eiffel", "Tower", "said", "wrote", ".",
 )
-"""A name for each of the 64 tokens, so that sequences can be typed as words. The model was
-trained on random tokens: the words mean nothing to it, which is the point."""
+
+
+def _vocabulary(size: int) -> tuple[str, ...]:
+    """NAMED_WORDS, then made-up syllables (bab, bad, ...) up to ``size`` names."""
+    syllables = ("".join(letters) for letters in itertools.product("bdfgklmnprstvz", "aeiou", "bdfgklmnprstvz"))
+    made_up = (word for word in syllables if word not in NAMED_WORDS)
+    return NAMED_WORDS + tuple(itertools.islice(made_up, size - len(NAMED_WORDS)))
+
+
+VOCABULARY = _vocabulary(CANONICAL.d_vocab)
+"""A name for each of the 256 tokens, so that sequences can be typed as words: 64 real words,
+then made-up syllables. The model was trained on random tokens: the words mean nothing to it,
+which is the point."""
 
 
 def encode(text: str) -> torch.Tensor:

@@ -117,6 +117,68 @@ WRONG_ANSWERS[checks.check_copying_score] = [
 ]
 
 
+def composed_unshifted(model, tokens, previous_head, head):
+    return checks._composed_without_shift(model, tokens, previous_head, head)
+
+
+def composed_without_mask(model, tokens, previous_head, head):
+    attn0, attn1 = model.blocks[0].attn, model.blocks[1].attn
+    with torch.no_grad():
+        resid = model.W_E[tokens] + model.W_pos[: tokens.shape[1]]
+        prev = torch.cat([torch.zeros_like(resid[:, :1]), resid[:, :-1]], dim=1)
+        keys = prev @ attn0.W_V[previous_head] @ attn0.W_O[previous_head] @ attn1.W_K[head]
+        return ((resid @ attn1.W_Q[head]) @ keys.transpose(-1, -2) / keys.shape[-1] ** 0.5).softmax(-1)
+
+
+def composed_without_scale(model, tokens, previous_head, head):
+    attn0, attn1 = model.blocks[0].attn, model.blocks[1].attn
+    n = tokens.shape[1]
+    with torch.no_grad():
+        resid = model.W_E[tokens] + model.W_pos[:n]
+        prev = torch.cat([torch.zeros_like(resid[:, :1]), resid[:, :-1]], dim=1)
+        keys = prev @ attn0.W_V[previous_head] @ attn0.W_O[previous_head] @ attn1.W_K[head]
+        scores = (resid @ attn1.W_Q[head]) @ keys.transpose(-1, -2)
+        return scores.masked_fill(torch.ones(n, n, dtype=torch.bool).triu(1), float("-inf")).softmax(-1)
+
+
+WRONG_ANSWERS[checks.check_composed_attention] = [
+    (composed_unshifted, "shift resid by one"),
+    (composed_without_mask, "mask the future"),
+    (composed_without_scale, "wrong values"),
+    (lambda model, tokens, p, h: ref.composed_attention(model, tokens, p, h) * 0.5, "sum to 1"),
+]
+
+
+def icl_off_by_one(model, tokens, early, late):
+    with torch.no_grad():
+        losses = next_token_losses(model(tokens), tokens)
+    return (losses[:, late].mean() - losses[:, early].mean()).item()
+
+
+WRONG_ANSWERS[checks.check_in_context_learning_score] = [
+    (lambda model, tokens, early, late: -ref.in_context_learning_score(model, tokens, early, late), "sign is reversed"),
+    (icl_off_by_one, "off by one"),
+    (lambda model, tokens, early, late: torch.tensor(ref.in_context_learning_score(model, tokens, early, late)), "Python float"),
+]
+
+
+def over_checkpoints_skipping_the_first(run, measure):
+    steps = run.checkpoint_steps[1:]
+    return torch.tensor(steps), torch.tensor([float(measure(run.model_at(s))) for s in steps], dtype=torch.float64)
+
+
+def over_checkpoints_float32(run, measure):
+    steps = run.checkpoint_steps
+    return torch.tensor(steps), torch.tensor([float(measure(run.model_at(s))) for s in steps])
+
+
+WRONG_ANSWERS[checks.check_scores_over_checkpoints] = [
+    (over_checkpoints_skipping_the_first, "load every checkpoint once"),
+    (over_checkpoints_float32, "float64|dtype"),
+    (lambda run, measure: [measure(run.model_at(s)) for s in run.checkpoint_steps], "tuple"),
+]
+
+
 CASES, CASE_IDS = wrong_answer_cases(WRONG_ANSWERS)
 
 

@@ -1,7 +1,7 @@
 import pytest
 import torch
 
-from interp_course.chapter5_induction.runs import InductionConfig, repeated_segment_batch
+from interp_course.chapter5_induction.runs import InductionConfig, text_with_repeats
 from interp_course.core.losses import next_token_losses
 from solutions.chapter5_induction import repeated_tokens
 from tests.tiny_runs import TINY_INDUCTION
@@ -9,37 +9,71 @@ from tests.tiny_runs import TINY_INDUCTION
 CONFIG = InductionConfig()
 
 
-def test_each_sequence_repeats_one_segment_and_marks_what_is_predictable():
-    tokens, predictable = repeated_segment_batch(500, CONFIG, torch.Generator().manual_seed(0))
-    assert tokens.shape == predictable.shape == (500, CONFIG.n_ctx)
-    lengths, offsets = set(), set()
+def test_repeats_copy_earlier_tokens_and_mark_what_is_predictable():
+    tokens, predictable = text_with_repeats(300, CONFIG, torch.Generator().manual_seed(0))
+    assert tokens.shape == predictable.shape == (300, CONFIG.n_ctx)
+    assert not predictable[:, :2].any(), "position 0 has no past; at position 1 a repeat can only start"
+    distances = set()
     for row, mask in zip(tokens, predictable):
-        where = mask.nonzero()[:, 0]
-        assert len(where) > 0
-        start, end = int(where[0]) - 1, int(where[-1]) + 1  # the copy is tokens[start:end]
-        assert torch.equal(where, torch.arange(start + 1, end)), "predictable positions are contiguous"
-        length = end - start
-        # find the source: the offset at which the copy matches the earlier tokens
-        found = [o for o in range(length, start + 1) if torch.equal(row[start - o : end - o], row[start:end])]
-        assert found, "the copied segment appears earlier"
-        lengths.add(length)
-        offsets.add(min(found))
-    assert min(lengths) == CONFIG.min_segment and max(lengths) == CONFIG.max_segment
-    assert len(offsets) > 5, "offsets vary, so position alone cannot solve the task"
-    assert max(offsets) <= CONFIG.max_segment + CONFIG.max_gap
+        for t in mask.nonzero()[:, 0].tolist():
+            # a predictable token continues a repeat: some distance d has row[t-1] == row[t-1-d]
+            # and row[t] == row[t-d] (what an induction head looks for)
+            matches = [d for d in range(1, t) if row[t] == row[t - d] and row[t - 1] == row[t - 1 - d]]
+            assert matches, "a predictable token is the continuation of an earlier occurrence"
+            distances.add(min(matches))
+    assert max(distances) > 35 and min(distances) == 1, "repeats come from anywhere before"
+    assert 0.3 < predictable.float().mean() < 0.7
+
+
+def test_held_out_distances_never_start_a_repeat():
+    config = CONFIG
+    tokens, predictable = text_with_repeats(2000, config, torch.Generator().manual_seed(1))
+    # A repeat at a held-out distance d with nothing shorter explaining it would need a
+    # two-token match at distance d only; count predictable tokens explained only that way.
+    only_held_out = 0
+    for row, mask in zip(tokens[:300], predictable[:300]):
+        for t in mask.nonzero()[:, 0].tolist():
+            matches = {d for d in range(1, t) if row[t] == row[t - d] and row[t - 1] == row[t - 1 - d]}
+            if matches and all(config.held_out_min <= d <= config.held_out_max for d in matches):
+                only_held_out += 1
+    assert only_held_out == 0
 
 
 def test_the_batch_is_seeded():
-    a = repeated_segment_batch(8, CONFIG, torch.Generator().manual_seed(3))
-    b = repeated_segment_batch(8, CONFIG, torch.Generator().manual_seed(3))
+    a = text_with_repeats(8, CONFIG, torch.Generator().manual_seed(3))
+    b = text_with_repeats(8, CONFIG, torch.Generator().manual_seed(3))
     assert torch.equal(a[0], b[0]) and torch.equal(a[1], b[1])
 
 
-def test_evaluation_sequences_are_longer_than_anything_in_training():
-    tokens = repeated_tokens(4, CONFIG.n_ctx // 2, CONFIG.d_vocab, torch.Generator().manual_seed(0))
+def test_evaluation_sequences_are_longer_and_farther_apart_than_anything_in_training():
+    seq_len = CONFIG.n_ctx // 2
+    tokens = repeated_tokens(4, seq_len, CONFIG.d_vocab, torch.Generator().manual_seed(0))
     assert tokens.shape == (4, CONFIG.n_ctx)
-    assert torch.equal(tokens[:, : CONFIG.n_ctx // 2], tokens[:, CONFIG.n_ctx // 2 :])
-    assert CONFIG.n_ctx // 2 > CONFIG.max_segment + CONFIG.max_gap
+    assert torch.equal(tokens[:, :seq_len], tokens[:, seq_len:])
+    assert seq_len > CONFIG.max_segment
+    assert CONFIG.held_out_min <= seq_len <= CONFIG.held_out_max
+
+
+def test_a_repeat_at_any_distance():
+    from interp_course.chapter5_induction.analysis import repeat_at_distance
+
+    for distance in (1, 2, 5, 6, 20, 42):
+        tokens, first, second = repeat_at_distance(3, 48, 256, distance, 6, torch.Generator().manual_seed(distance))
+        assert torch.equal(tokens[:, 42:], tokens[:, 42 - distance : 48 - distance])
+        # the slices index next_token_losses: entry j predicts token j + 1
+        assert second == slice(42, 47)
+        assert first.start == 42 - distance and first.stop - first.start == min(distance, 6) - 1
+    with pytest.raises(ValueError, match="distance \\+ segment must fit"):
+        repeat_at_distance(1, 48, 256, 43, 6, torch.Generator())
+
+
+def test_halfway_step():
+    from interp_course.chapter5_induction.analysis import halfway_step
+
+    steps = torch.tensor([0, 100, 200, 300])
+    assert halfway_step(steps, torch.tensor([0.0, 0.1, 0.6, 1.0])) == 200
+    assert halfway_step(steps, torch.tensor([5.0, 4.9, 2.0, 1.0])) == 200  # falling
+    assert halfway_step(steps, torch.tensor([1.0, 1.0, 1.0, 1.0])) == 0  # never moves
 
 
 def test_next_token_losses_against_cross_entropy():
@@ -55,7 +89,9 @@ def test_next_token_losses_against_cross_entropy():
     "changes, message",
     [
         (dict(min_segment=8, max_segment=4), "min_segment .* must be <= max_segment"),
-        (dict(max_segment=30), "must fit in n_ctx"),
+        (dict(max_segment=30), "must be below n_ctx // 2"),
+        (dict(held_out_min=30, held_out_max=20), "held_out_min .* must be <= held_out_max"),
+        (dict(repeat_probability=1.5), "repeat_probability must be at most 1"),
         (dict(d_vocab=0), "d_vocab must be at least 1"),
     ],
 )
@@ -75,6 +111,7 @@ def test_encode_words():
     from interp_course.chapter5_induction.runs import VOCABULARY, encode
 
     assert len(set(VOCABULARY)) == len(VOCABULARY) == CONFIG.d_vocab
+    assert all(" " not in word for word in VOCABULARY)
     assert encode("Neel Nanda").tolist() == [[VOCABULARY.index("Neel"), VOCABULARY.index("Nanda")]]
     with pytest.raises(ValueError, match="unknown: \\['Bob'\\]"):
         encode("Neel Bob")
