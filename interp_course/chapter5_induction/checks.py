@@ -166,9 +166,9 @@ def check_copying_score(fn: Callable) -> str:
     return "two heads of a small model and a pure copying head"
 
 
-
 def _composition_model() -> HookedTransformer:
-    """A small model whose layer-1 head 1 is built to prefix-match through head 0.0's output."""
+    """The small model with layer-1 head 1's queries scaled up, so that its attention is far
+    from uniform and a wrong pattern (no shift, no mask) differs clearly from the right one."""
     model = _tiny_model()
     with torch.no_grad():
         model.blocks[1].attn.W_Q[1].mul_(3.0)
@@ -212,6 +212,8 @@ def _composed_without_shift(model, tokens, previous_head, head):
 def check_in_context_learning_score(fn: Callable) -> str:
     model = _tiny_model()
     tokens = reference.repeated_tokens(4, 5, 12, torch.Generator().manual_seed(7))
+    with torch.no_grad():
+        losses = next_token_losses(model(tokens), tokens)  # [batch, 9]; column j predicts token j + 1
     for early, late in [(1, 8), (2, 9), (3, 4)]:
         got = fn(model, tokens, early, late)
         want = reference.in_context_learning_score(model, tokens, early, late)
@@ -219,8 +221,6 @@ def check_in_context_learning_score(fn: Callable) -> str:
             raise ExerciseFailed(f"should return a Python float (use .item()), got {type(got).__name__}")
         if abs(got + want) < 1e-6 and abs(want) > 1e-6:
             raise ExerciseFailed("the sign is reversed: the score is the late loss minus the early loss")
-        with torch.no_grad():
-            losses = next_token_losses(model(tokens), tokens)
         off_by_one = (losses[:, late].mean() - losses[:, early].mean()).item() if late < losses.shape[1] else None
         if off_by_one is not None and abs(got - off_by_one) < 1e-6 and abs(got - want) > 1e-6:
             raise ExerciseFailed(

@@ -14,6 +14,7 @@ import torch
 from ..core.claims import Claim, Claims
 
 CRISP = 0.8  # a previous-token head puts more than this share of its attention one token back
+INDUCTION = 0.5  # an induction head puts more than this share of its attention on the right token
 NEAR_CHANCE = 0.3  # a loss within this of log(d_vocab) is "at chance"
 
 
@@ -64,9 +65,9 @@ def heads(previous_scores: torch.Tensor, induction_scores: torch.Tensor) -> Clai
         Claim(f"exactly one layer-0 head is a previous-token head (score above {CRISP}, the others below 0.2)",
               holds=bool(previous_scores[prev] > CRISP and (others < 0.2).all()),
               this_run=_heads(previous_scores, 0)),
-        Claim("every layer-1 head is an induction head (score above 0.5 on sequences longer and "
+        Claim(f"every layer-1 head is an induction head (score above {INDUCTION} on sequences longer and "
               "farther apart than any repeat in training)",
-              holds=bool((induction_scores > 0.5).all()), this_run=_heads(induction_scores, 1)),
+              holds=bool((induction_scores > INDUCTION).all()), this_run=_heads(induction_scores, 1)),
     )
 
 
@@ -168,8 +169,8 @@ def phase_change(change_steps: dict[str, int], checkpoint_every: int) -> Claims:
 
 
 def circuit_formed(previous_score: float, induction_score: float) -> bool:
-    """A run has formed the circuit: a previous-token head above CRISP and an induction head above 0.5."""
-    return previous_score > CRISP and induction_score > 0.5
+    """A run has formed the circuit: a previous-token head above CRISP and an induction head above INDUCTION."""
+    return previous_score > CRISP and induction_score > INDUCTION
 
 
 def seeds(formed: dict[int, bool], change_steps: dict[int, int], n_steps: int) -> Claims:

@@ -147,7 +147,7 @@ class InductionConfig(RunConfig):
 
 CANONICAL = InductionConfig()
 
-SEEDS = {seed: dataclasses.replace(CANONICAL, seed=seed) if seed else CANONICAL for seed in (0, 1, 2)}
+SEEDS = {seed: dataclasses.replace(CANONICAL, seed=seed) for seed in (0, 1, 2)}
 """The same recipe with three seeds (model initialisation and data): {seed: config}."""
 
 
