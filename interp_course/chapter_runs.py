@@ -18,6 +18,7 @@ def chapter_runs() -> dict[str, dict[str, RunConfig]]:
     from interp_course.chapter1_grokking import runs as grokking
     from interp_course.chapter4_superposition import runs as superposition
     from interp_course.chapter5_induction import runs as induction
+    from interp_course.chapter6_universality import runs as universality
 
     fractions = {
         f"grokking.train_fraction_config({f})": grokking.train_fraction_config(f)
@@ -39,6 +40,12 @@ def chapter_runs() -> dict[str, dict[str, RunConfig]]:
         "chapter5_induction": {
             "induction.CANONICAL": induction.CANONICAL,
             **{f"induction.SEEDS[{seed}]": config for seed, config in induction.SEEDS.items() if seed != 0},
+        },
+        "chapter6_universality": {
+            "universality.SEEDS": universality.SEEDS,
+            "universality.UNIFORM_ATTENTION": universality.UNIFORM_ATTENTION,
+            **{f"universality.PRIMES[{p}]": config for p, config in universality.PRIMES.items()
+               if config != universality.SEEDS},
         },
     }
 

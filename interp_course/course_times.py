@@ -55,6 +55,11 @@ RUN_SECONDS: dict[str, float] = {
     "induction.CANONICAL": 47.2,
     "induction.SEEDS[1]": 46.1,
     "induction.SEEDS[2]": 47.1,
+    "universality.SEEDS": 50.3,
+    "universality.UNIFORM_ATTENTION": 35.8,
+    "universality.PRIMES[23]": 13.8,
+    "universality.PRIMES[29]": 19.5,
+    "universality.PRIMES[37]": 33.0,
 }
 
 WARM_SECONDS: dict[str, float] = {
@@ -65,8 +70,13 @@ WARM_SECONDS: dict[str, float] = {
     "chapter3_progress": 10.8,
     "chapter4_superposition": 6.9,
     "chapter5_induction": 7.8,
+    "chapter6_universality": 9.9,
 }
 
+
+BATCHED_SPEEDUP = 1.7
+"""Runs per minute of chapter 6's stacked trainer over the one-run trainer, same runs and
+steps (python benchmarks/batched_training.py, median of 3)."""
 
 INTRODUCTION_READING_MIN = 20  # estimated: book/introduction.md
 
@@ -94,6 +104,8 @@ CHAPTERS: dict[str, ChapterTimes] = {
     "chapter5_induction": ChapterTimes(
         "5. Induction heads", 40,
         {"5.1": 5, "5.2": 10, "5.3": 15, "5.4": 15, "5.5": 20, "5.6": 10, "5.7": 20, "5.8": 10, "5.9": 10}),
+    "chapter6_universality": ChapterTimes(
+        "6. Many seeds, many moduli", 35, {"6.1": 10, "6.2": 20, "6.3": 10, "6.4": 15, "6.5": 15}),
 }
 
 
@@ -161,11 +173,13 @@ def value(key: str) -> str:
       (an empty run cache); ``CHAPTER.warm``: "14 s"; ``CHAPTER.in_order``: "241 s";
     - ``run.NAME``: "about two minutes", the training time of one run of ``RUN_SECONDS``;
       ``run.NAME+NAME``: of several together;
-    - ``introduction.reading``: "20 minutes";
+    - ``introduction.reading``: "20 minutes"; ``batched.speedup``: "1.7 times";
     - ``measured``: the date and machine of the measured figures.
     """
     if key == "measured":
         return f"{MEASURED.date}, on {MEASURED.machine}"
+    if key == "batched.speedup":
+        return f"{BATCHED_SPEEDUP:.1f} times"
     if key == "introduction.reading":
         return f"{INTRODUCTION_READING_MIN} minutes"
     if key.startswith("run."):

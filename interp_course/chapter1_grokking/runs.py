@@ -26,7 +26,7 @@ from solutions.chapter1_grokking import all_pairs, final_position_loss, train_te
 
 from ..core import runs
 from ..core.runs import Run, RunConfig, TrainedRecord
-from ..core.training import TrainingConfig, evaluate, train_full_batch
+from ..core.training import TrainingConfig, adamw_with_warmup, evaluate, train_full_batch
 from ..core.transformer import HookedTransformer, TransformerConfig
 from ..core.validation import require_fraction, require_int, require_prime
 
@@ -136,7 +136,7 @@ class GrokkingConfig(RunConfig):
 
     def trained_by(self) -> tuple:
         return (all_pairs, train_test_split, training_step, final_position_loss,
-                train_full_batch, evaluate, HookedTransformer)
+                train_full_batch, adamw_with_warmup, evaluate, HookedTransformer)
 
     def train(self, progress: bool = True) -> TrainedRecord:
         """Train the run from scratch (no cache) with the reference ``training_step``."""

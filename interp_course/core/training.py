@@ -62,6 +62,20 @@ class TrainingConfig:
         return dataclasses.asdict(self)
 
 
+def adamw_with_warmup(model: torch.nn.Module, config: TrainingConfig) -> tuple[torch.optim.AdamW, torch.optim.lr_scheduler.LambdaLR]:
+    """AdamW over the model's parameters with ``config``'s settings, and a schedule that warms
+    the learning rate up linearly over ``config.warmup_steps`` steps (step it after each update)."""
+    optimizer = torch.optim.AdamW(
+        model.parameters(),
+        lr=config.lr,
+        weight_decay=config.weight_decay,
+        betas=(config.beta1, config.beta2),
+    )
+    warmup = max(config.warmup_steps, 1)
+    scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda step: min((step + 1) / warmup, 1.0))
+    return optimizer, scheduler
+
+
 @torch.no_grad()
 def evaluate(model: torch.nn.Module, tokens: torch.Tensor, labels: torch.Tensor) -> tuple[float, float]:
     """(loss, accuracy) of the final-position prediction on a whole set, as floats.
@@ -108,14 +122,7 @@ def train_full_batch(
     require_tensor(test_tokens, "test_tokens", ndim=2, dtype_kind="int")
     require_tensor(test_labels, "test_labels", shape=(test_tokens.shape[0],), dtype_kind="int")
 
-    optimizer = torch.optim.AdamW(
-        model.parameters(),
-        lr=config.lr,
-        weight_decay=config.weight_decay,
-        betas=(config.beta1, config.beta2),
-    )
-    warmup = max(config.warmup_steps, 1)
-    scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda step: min((step + 1) / warmup, 1.0))
+    optimizer, scheduler = adamw_with_warmup(model, config)
 
     train_loss, train_accuracy = [], []
     eval_step, test_loss, test_accuracy = [], [], []
@@ -174,3 +181,94 @@ def optimizer_steps_bar(total: int, description: str, enabled: bool = True) -> I
     finally:
         hook.remove()
         bar.close()
+
+
+@torch.no_grad()
+def evaluate_stacked(model: torch.nn.Module, tokens: torch.Tensor, labels: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """Per-run (loss, accuracy) of a :class:`~interp_course.core.stacked.StackedTransformer`.
+
+    tokens: [K, batch, pos] long; labels: [K, batch] long. Returns two [K] float64 tensors.
+    """
+    logits = model(tokens).to(torch.float64)  # [K, batch, d_vocab_out]
+    losses = -logits.log_softmax(dim=-1).gather(-1, labels[..., None])[..., 0].mean(dim=-1)
+    accuracies = (logits.argmax(dim=-1) == labels).to(torch.float64).mean(dim=-1)
+    return losses, accuracies
+
+
+def train_stacked_full_batch(
+    model: torch.nn.Module,
+    train_tokens: torch.Tensor,
+    train_labels: torch.Tensor,
+    test_tokens: torch.Tensor,
+    test_labels: torch.Tensor,
+    config: TrainingConfig,
+    batched_step: Callable,
+    progress: bool = True,
+    description: str = "training",
+) -> TrainedRecord:
+    """Train the K runs of a :class:`~interp_course.core.stacked.StackedTransformer` at once,
+    each with full-batch AdamW on its own data: the loop of :func:`train_full_batch`, with a
+    run dimension in front of everything.
+
+    Args:
+        train_tokens: [K, n_train, pos] long; train_labels: [K, n_train] long.
+        test_tokens: [K, n_test, pos] long; test_labels: [K, n_test] long.
+        batched_step: ``batched_step(model, optimizer, tokens, labels) -> (losses, accuracies)``,
+            one update of every run, returning each run's loss and accuracy before it ([K] each;
+            chapter 6's exercise 6.2).
+        config: as for :func:`train_full_batch`; ``stop_at_test_accuracy`` stops when every run
+            has reached it.
+
+    Returns a :class:`~interp_course.core.runs.TrainedRecord` whose metrics have a leading run
+    dimension (``train_loss`` [K, n], ``test_accuracy`` [K, m], ...; ``step`` [n] and
+    ``eval_step`` [m] are shared) and whose checkpoints are {step: {name: [K, *shape]}}.
+    """
+    if not isinstance(config, TrainingConfig):
+        raise TypeError(f"config must be a TrainingConfig, got {type(config).__name__}")
+    if not callable(batched_step):
+        raise TypeError(f"batched_step must be a function, got {type(batched_step).__name__}")
+    n_runs = model.n_runs
+    require_tensor(train_tokens, "train_tokens", ndim=3, dtype_kind="int")
+    require_tensor(train_labels, "train_labels", shape=tuple(train_tokens.shape[:2]), dtype_kind="int")
+    require_tensor(test_tokens, "test_tokens", ndim=3, dtype_kind="int")
+    require_tensor(test_labels, "test_labels", shape=tuple(test_tokens.shape[:2]), dtype_kind="int")
+    if train_tokens.shape[0] != n_runs or test_tokens.shape[0] != n_runs:
+        raise ValueError(f"train_tokens and test_tokens must hold one data set per run ({n_runs} runs), "
+                         f"got {train_tokens.shape[0]} and {test_tokens.shape[0]}")
+
+    optimizer, scheduler = adamw_with_warmup(model, config)
+
+    train_loss, train_accuracy = [], []
+    eval_step, test_loss, test_accuracy = [], [], []
+    checkpoints = {0: model.stacked_state_dict()}
+    bar = tqdm(range(config.n_steps), desc=description, disable=not progress, mininterval=0.5)
+    for step in bar:
+        losses, accuracies = batched_step(model, optimizer, train_tokens, train_labels)
+        scheduler.step()
+        train_loss.append(torch.as_tensor(losses, dtype=torch.float64).detach())
+        train_accuracy.append(torch.as_tensor(accuracies, dtype=torch.float64).detach())
+        steps_done = step + 1
+        last = steps_done == config.n_steps
+        if steps_done % config.eval_every == 0 or last:
+            losses_t, accuracies_t = evaluate_stacked(model, test_tokens, test_labels)
+            eval_step.append(steps_done)
+            test_loss.append(losses_t)
+            test_accuracy.append(accuracies_t)
+            bar.set_postfix(runs=n_runs, min_test_acc=f"{accuracies_t.min():.3f}", refresh=False)
+            if config.stop_at_test_accuracy is not None and bool((accuracies_t >= config.stop_at_test_accuracy).all()):
+                last = True
+        if steps_done % config.checkpoint_every == 0 or last:
+            checkpoints[steps_done] = model.stacked_state_dict()
+        if last:
+            break
+    bar.close()
+
+    metrics = {
+        "step": torch.arange(len(train_loss)),
+        "train_loss": torch.stack(train_loss, dim=1),  # [K, n]
+        "train_accuracy": torch.stack(train_accuracy, dim=1),
+        "eval_step": torch.tensor(eval_step),
+        "test_loss": torch.stack(test_loss, dim=1),  # [K, m]
+        "test_accuracy": torch.stack(test_accuracy, dim=1),
+    }
+    return TrainedRecord(metrics, checkpoints)

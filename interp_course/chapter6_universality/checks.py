@@ -1,0 +1,176 @@
+"""Checks for the exercises of chapter 6, "Many seeds, many moduli"."""
+
+from __future__ import annotations
+
+import copy
+import math
+from typing import Callable
+
+import torch
+
+from solutions import chapter6_universality as reference
+
+from ..core.exercise import ExerciseFailed, expect_tensor, exercise, same_values
+from ..core.stacked import StackedTransformer
+from ..core.transformer import HookedTransformer, TransformerConfig
+
+
+def _tiny_config(p: int = 5) -> TransformerConfig:
+    return TransformerConfig(d_vocab=p + 1, d_vocab_out=p, n_ctx=3, d_model=8, n_heads=2, d_head=4, d_mlp=16)
+
+
+def _expect_float(got, want: float, what: str, tolerance: float = 1e-6) -> None:
+    if isinstance(got, torch.Tensor) or not isinstance(got, float):
+        raise ExerciseFailed(f"{what} should be a Python float (use float(...) or .item()), got {type(got).__name__}")
+    if not abs(got - want) <= tolerance * max(1.0, abs(want)):
+        raise ExerciseFailed(f"{what}: expected {want:.6g}, got {got:.6g}")
+
+
+@exercise("6.1", reference.stack_weights)
+def check_stack_weights(fn: Callable) -> str:
+    models = [HookedTransformer(_tiny_config(), seed=seed).state_dict() for seed in (0, 1, 2)]
+    for cases in (models, models[:1]):
+        got = fn(cases)
+        want = reference.stack_weights(cases)
+        if not isinstance(got, dict):
+            raise ExerciseFailed(f"should return a dict {{name: tensor}}, got {type(got).__name__}")
+        if list(got) != list(want):
+            raise ExerciseFailed(f"should have the weights' names {list(want)} in that order, got {list(got)}")
+        for name in want:
+            value = got[name]
+            if isinstance(value, torch.Tensor) and value.shape[0] == want[name].shape[0] * want[name].shape[1] and len(cases) > 1:
+                raise ExerciseFailed(f"{name} has shape {tuple(value.shape)}: torch.cat joins along an existing "
+                                     "dimension; torch.stack adds the new run dimension in front")
+            expect_tensor(value, want[name], f"{name} for {len(cases)} model(s)")
+    originals = {name: weight.clone() for name, weight in models[0].items()}
+    for weight in fn(models[:1]).values():
+        weight.add_(1.0)
+    if not all(torch.equal(models[0][name], weight) for name, weight in originals.items()):
+        raise ExerciseFailed("changing the result changed the input: build new tensors (torch.stack copies)")
+    return "3 models and 1 model; the result is a copy"
+
+
+def _step_case(K: int = 3, p: int = 5, batch: int = 6):
+    g = torch.Generator().manual_seed(7)
+    tokens = torch.randint(0, p, (K, batch, 3), generator=g)
+    tokens[..., 2] = p
+    labels = torch.randint(0, p, (K, batch), generator=g)
+    return StackedTransformer(_tiny_config(p), list(range(K))), tokens, labels
+
+
+@exercise("6.2", reference.batched_training_step, may_change=("model", "optimizer"))
+def check_batched_training_step(fn: Callable) -> str:
+    model, tokens, labels = _step_case()
+    learner_model, reference_model, mean_model = model, copy.deepcopy(model), copy.deepcopy(model)
+    before = reference_model.stacked_state_dict()
+    # SGD: an update proportional to the gradient shows a gradient that is off by a factor.
+    got = fn(learner_model, torch.optim.SGD(learner_model.parameters(), lr=0.5), tokens, labels)
+    losses, accuracies = reference.batched_training_step(
+        reference_model, torch.optim.SGD(reference_model.parameters(), lr=0.5), tokens, labels)
+    if not isinstance(got, tuple) or len(got) != 2:
+        raise ExerciseFailed(f"should return a tuple (losses, accuracies), got {type(got).__name__}")
+    got_losses, got_accuracies = got
+    if isinstance(got_losses, torch.Tensor) and got_losses.requires_grad:
+        raise ExerciseFailed("losses still require grad: return losses.detach()")
+    with torch.no_grad():
+        after = reference_model(tokens).double().log_softmax(-1).gather(-1, labels[..., None])[..., 0].mean(-1).neg()
+    if same_values(got_losses, after, atol=1e-9) and not same_values(after, losses, atol=1e-9):
+        raise ExerciseFailed("the losses are measured after the update; return the losses computed before optimizer.step()")
+    expect_tensor(got_losses, losses, "losses", atol=1e-9)
+    expect_tensor(got_accuracies, accuracies, "accuracies", atol=1e-12)
+    weights = learner_model.stacked_state_dict()
+    if all(torch.equal(weights[name], before[name]) for name in weights):
+        raise ExerciseFailed("the weights did not change: call loss.backward() and optimizer.step()")
+    want = reference_model.stacked_state_dict()
+    if not all(torch.allclose(weights[name], want[name], atol=1e-6) for name in want):
+        optimizer = torch.optim.SGD(mean_model.parameters(), lr=0.5)
+        optimizer.zero_grad()
+        logits = mean_model(tokens).double()
+        (-logits.log_softmax(-1).gather(-1, labels[..., None])[..., 0].mean(-1)).mean().backward()
+        optimizer.step()
+        mean_weights = mean_model.stacked_state_dict()
+        if all(torch.allclose(weights[name], mean_weights[name], atol=1e-6) for name in weights):
+            raise ExerciseFailed("the update is the reference's divided by K: you backpropagated the mean of the K losses; "
+                                 "backpropagate their sum, so that each run gets the gradient of its own loss")
+        raise ExerciseFailed("after your step the weights differ from the reference's (with SGD, lr 0.5): zero the "
+                             "gradients, backpropagate losses.sum() and call optimizer.step() once")
+    return "3 runs of a small model, one SGD step: losses, accuracies and every updated weight"
+
+
+@exercise("6.3", reference.first_steps_below)
+def check_first_steps_below(fn: Callable) -> str:
+    steps = torch.tensor([0, 100, 200, 300, 400])
+    cases = [
+        (torch.tensor([3.0, 0.5, 0.05, 0.01, 0.001], dtype=torch.float64),
+         torch.tensor([4.0, 3.0, 1.0, 0.1, 0.02], dtype=torch.float64), "restricted first"),
+        (torch.tensor([3.0, 0.5, 0.2, 0.2, 0.2], dtype=torch.float64),
+         torch.tensor([0.05, 3.0, 1.0, 0.5, 0.5], dtype=torch.float64), "restricted never; test at the first step"),
+    ]
+    for restricted, test, name in cases:
+        got = fn(steps, restricted, test, 0.1)
+        want = reference.first_steps_below(steps, restricted, test, 0.1)
+        if got != want:
+            if isinstance(got, tuple) and len(got) == 2 and got == tuple(
+                    None if v is None else int(steps.tolist().index(v)) for v in want):
+                raise ExerciseFailed(f"on '{name}': returned positions {got}; return the steps at those positions, {want}")
+            if name == "restricted first" and got == (200, 300):
+                raise ExerciseFailed("a loss exactly at the threshold (0.1 at step 300) is not below it: use <, not <=")
+            raise ExerciseFailed(f"on '{name}': expected {want}, got {got}")
+    return "a run whose restricted loss falls first, and one whose restricted loss never does"
+
+
+def _idealised_case(p: int = 7):
+    g = torch.Generator().manual_seed(3)
+    x = torch.arange(p, dtype=torch.float64)
+    total = (x[:, None, None] + x[None, :, None] - x[None, None, :]).reshape(p * p, p)
+    logits = 4 * torch.cos(2 * math.pi * 1 / p * total) + 2 * torch.cos(2 * math.pi * 3 / p * total)
+    logits = logits + 0.5 * torch.randn(p * p, p, generator=g, dtype=torch.float64)
+    logits = logits + 3 * torch.randn(p * p, 1, generator=g, dtype=torch.float64)  # a constant per input
+    labels = ((x[:, None] + x[None, :]) % p).long().flatten()
+    return logits, labels
+
+
+@exercise("6.4", reference.idealised_loss)
+def check_idealised_loss(fn: Callable) -> str:
+    logits, labels = _idealised_case()
+    for frequencies in ([1, 3], [2], [1]):
+        got = fn(logits, labels, frequencies)
+        want = reference.idealised_loss(logits, labels, frequencies)
+        if isinstance(got, float):
+            model = float(torch.nn.functional.cross_entropy(logits, labels))
+            if abs(got - model) < 1e-9 and abs(want - model) > 1e-6:
+                raise ExerciseFailed("this is the loss of the model's own logits; fit the idealised logits to them "
+                                     "and return the loss of the fit")
+        _expect_float(got, want, f"the idealised loss with frequencies {frequencies}")
+    return "noisy wave logits with a constant per input, p = 7, three sets of frequencies"
+
+
+def _distance_cases(p: int = 7) -> list[tuple[str, torch.Tensor]]:
+    a = torch.arange(p, dtype=torch.float64)[:, None]
+    b = torch.arange(p, dtype=torch.float64)[None, :]
+    clock = torch.full((p, p), 5.0, dtype=torch.float64) + 0.1 * torch.cos(2 * math.pi * (a + b) / p)
+    pizza = 2 + 3 * torch.cos(math.pi * 2 * (a - b) / p).abs()
+    lopsided = 4 + torch.sin(2 * math.pi * (a - b) / p) + 0.5 * torch.cos(2 * math.pi * a / p)
+    return [("a clock (depends on a + b only)", clock), ("a pizza (|cos| of the distance)", pizza),
+            ("a mixture", lopsided)]
+
+
+@exercise("6.5", reference.distance_dependence)
+def check_distance_dependence(fn: Callable) -> str:
+    for name, correct in _distance_cases():
+        got = fn(correct)
+        want = reference.distance_dependence(correct)
+        if isinstance(got, float) and abs(got - want) > 1e-9:
+            p = correct.shape[0]
+            d = ((torch.arange(p)[:, None] - torch.arange(p)[None, :]) % p).flatten()
+            means = torch.zeros(p, dtype=torch.float64).index_add_(0, d, correct.flatten()) / p
+            if abs(got - float(means.std() / correct.mean())) < 1e-9:
+                raise ExerciseFailed(f"on {name}: use the population standard deviation, std(correction=0)")
+            if abs(got - float(means.std(correction=0))) < 1e-9:
+                raise ExerciseFailed(f"on {name}: divide by the mean correct logit, so that runs with larger logits compare")
+            s = ((torch.arange(p)[:, None] + torch.arange(p)[None, :]) % p).flatten()
+            sums = torch.zeros(p, dtype=torch.float64).index_add_(0, s, correct.flatten()) / p
+            if abs(got - float(sums.std(correction=0) / correct.mean())) < 1e-9:
+                raise ExerciseFailed(f"on {name}: this groups by a + b; group by the distance (a - b) mod p")
+        _expect_float(got, want, f"the distance dependence of {name}", tolerance=1e-9)
+    return "a clock (0), a pizza and a mixture, p = 7"
