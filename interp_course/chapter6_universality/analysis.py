@@ -48,10 +48,11 @@ class RunSummary:
     key_frequencies: tuple[int, ...]
     model_loss: float
     idealised_loss: float
+    idealised_fve: float
+    final_test_accuracy: float
     restricted_below: int | None
     test_below: int | None
     phases: dict
-    excluded_rises: bool | None
     distance_dependence: float
     measures: dict
 
@@ -121,12 +122,12 @@ def summarise(
         phases = progress.reference.detect_phases(
             measures["step"], measures["excluded_loss"], measures["restricted_loss"], measures["weight_norm"]
         ) if frequencies else {"memorisation": (0, final), "circuit formation": None, "clean-up": None}
-        formation = phases["circuit formation"]
-        excluded_rises = None
-        if formation is not None:
-            start, end = (steps.index(s) for s in formation)
-            excluded_rises = bool(measures["excluded_loss"][end] > measures["excluded_loss"][start])
         final_logits = grids[final][k]
+        fve = float("nan")
+        if frequencies:
+            fitted = fourier.idealised_logits(p, frequencies, fourier.fit_idealised_coefficients(final_logits, p, frequencies))
+            centred = final_logits - final_logits.mean(dim=1, keepdim=True)
+            fve = fourier.fraction_of_variance_explained(fitted.reshape(p * p, p), centred)
         correct = correct_logits(final_logits[None], data.labels)[0]
         summaries.append(RunSummary(
             p=p, seed=seed,
@@ -135,8 +136,9 @@ def summarise(
             key_frequencies=tuple(frequencies),
             model_loss=fourier.loss_and_accuracy(final_logits, data.labels)[0],
             idealised_loss=idealised_loss(final_logits, data.labels, frequencies) if frequencies else float("nan"),
+            idealised_fve=fve, final_test_accuracy=float(batch.metrics["test_accuracy"][k, -1]),
             restricted_below=restricted_below, test_below=test_below,
-            phases=phases, excluded_rises=excluded_rises,
+            phases=phases,
             distance_dependence=distance_dependence(correct) if bool(correct.mean() > 0) else float("nan"),
             measures=measures,
         ))
@@ -148,14 +150,14 @@ def summary_table(summaries: list[RunSummary]) -> str:
     def step(value):
         return "never" if value is None else str(value)
 
-    header = (f"{'p':>3} {'seed':>4} {'train 100%':>10} {'test 99%':>8} {'restricted<0.1':>14} {'test<0.1':>8} "
-              f"{'key frequencies':<16} {'model loss':>10} {'idealised':>9}")
+    header = (f"{'p':>3} {'seed':>4} {'train 100%':>10} {'test 99%':>8} {'final test':>10} {'restricted<0.1':>14} "
+              f"{'test<0.1':>8} {'key frequencies':<15} {'model loss':>10} {'idealised':>9} {'its FVE':>7}")
     rows = [header, "-" * len(header)]
     for s in summaries:
         rows.append(
-            f"{s.p:>3} {s.seed:>4} {step(s.memorised):>10} {step(s.generalised):>8} {step(s.restricted_below):>14} "
-            f"{step(s.test_below):>8} {', '.join(map(str, s.key_frequencies)) or 'none':<16} "
-            f"{s.model_loss:>10.2e} {s.idealised_loss:>9.2e}"
+            f"{s.p:>3} {s.seed:>4} {step(s.memorised):>10} {step(s.generalised):>8} {s.final_test_accuracy:>10.1%} "
+            f"{step(s.restricted_below):>14} {step(s.test_below):>8} {', '.join(map(str, s.key_frequencies)) or 'none':<15} "
+            f"{s.model_loss:>10.2e} {s.idealised_loss:>9.2e} {s.idealised_fve:>7.1%}"
         )
     return "\n".join(rows)
 

@@ -7,7 +7,7 @@ its own initialisation (``HookedTransformer(cfg, seed=seeds[k])``) and its own t
 ``batched_training_step`` of ``solutions/chapter6_universality.py``, and cached as one file.
 
 The model is smaller than chapter 1's (d_model 64, 4 heads of 16, d_mlp 256) and the primes
-are small (23 to 37), so that forty runs train in a few minutes on a laptop.
+are small (23 to 37), so that the chapter's 28 runs train in a few minutes on a laptop.
 
 Example::
 
