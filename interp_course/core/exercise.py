@@ -308,6 +308,14 @@ def _call_with_time_limit(fn: Callable, args: tuple, kwargs: dict, seconds: floa
     plain call."""
     if seconds <= 0 or threading.current_thread() is not threading.main_thread():
         return fn(*args, **kwargs)
+    if not callable(signal.getsignal(signal.SIGINT)):
+        # SIGINT ignored or left to the OS (a process started in the background by a shell, or
+        # under nohup): Python would never see the interrupt, so handle it for this call only.
+        previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+        try:
+            return _call_with_time_limit(fn, args, kwargs, seconds)
+        finally:
+            signal.signal(signal.SIGINT, previous)
     lock = threading.Lock()
     state = {"running": True, "fired": False, "timer": None}
 

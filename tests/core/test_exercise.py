@@ -147,6 +147,23 @@ def test_code_that_catches_the_interrupt_is_still_stopped_and_reported_as_too_sl
     assert time.monotonic() - started < 10
 
 
+def test_the_limit_holds_where_the_process_ignores_interrupts(monkeypatch):
+    """A process started in the background by a shell, or under nohup, has SIGINT ignored; the
+    check handles it for the call and puts the setting back."""
+    import signal
+
+    monkeypatch.setenv("INTERP_COURSE_TIME_LIMIT", "0.3")
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        started = time.monotonic()
+        with pytest.raises(ExerciseFailed, match="still running after 0.3 s"):
+            checks.check_all_pairs(turns_the_interrupt_into_another_error)
+        assert time.monotonic() - started < 10
+        assert signal.getsignal(signal.SIGINT) is signal.SIG_IGN
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
 def test_a_numpy_number_gets_a_hint(capsys):
     import numpy as np
 
