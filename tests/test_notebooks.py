@@ -198,6 +198,17 @@ def test_markdown_is_commonmark_html_and_math_only(path):
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_no_paragraph_line_starts_with_an_html_comment(path):
+    """In CommonMark a line that starts with ``<!--`` begins an HTML block, which ends the
+    paragraph before it: a time marker at the start of a continued line splits the sentence."""
+    for cell in markdown_cells(path):
+        lines = "".join(cell["source"]).split("\n")
+        for before, line in zip(lines, lines[1:]):
+            text, previous = line.lstrip("> ").strip(), before.lstrip("> ").strip()
+            assert not (text.startswith("<!--") and previous), f"cell {cell.get('id')}: {line!r}"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
 def test_every_solution_block_holds_its_reference(path):
     """tools/sync_solutions.py writes them; this fails when solutions/ changed since."""
     assert sync_solutions.solution_blocks(path), "no solution blocks"
