@@ -17,7 +17,6 @@ Example::
 
 from __future__ import annotations
 
-import dataclasses
 from dataclasses import dataclass, field
 
 import torch
@@ -26,7 +25,7 @@ from solutions.chapter1_grokking import all_pairs, final_position_loss, train_te
 
 from ..core import runs
 from ..core.runs import Run, RunConfig, TrainedRecord
-from ..core.training import TrainingConfig, adamw_with_warmup, evaluate, train_full_batch
+from ..core.training import TrainingConfig, adamw_with_warmup, evaluate, replace_with_training, train_full_batch
 from ..core.transformer import HookedTransformer, TransformerConfig
 from ..core.validation import require_fraction, require_int, require_prime
 
@@ -157,11 +156,7 @@ class GrokkingConfig(RunConfig):
     def replace(self, **changes) -> "GrokkingConfig":
         """A copy with some fields changed; training fields may be given directly
         (``config.replace(weight_decay=0.0)``)."""
-        training_fields = {f.name for f in dataclasses.fields(TrainingConfig)}
-        training_changes = {k: changes.pop(k) for k in list(changes) if k in training_fields}
-        if training_changes:
-            changes["training"] = dataclasses.replace(self.training, **training_changes)
-        return dataclasses.replace(self, **changes)
+        return replace_with_training(self, **changes)
 
 
 CANONICAL = GrokkingConfig()

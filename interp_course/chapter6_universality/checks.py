@@ -12,6 +12,7 @@ from solutions import chapter6_universality as reference
 
 from ..core.exercise import ExerciseFailed, expect_tensor, exercise, same_values
 from ..core.stacked import StackedTransformer
+from ..core.training import evaluate_stacked
 from ..core.transformer import HookedTransformer, TransformerConfig
 
 
@@ -74,8 +75,7 @@ def check_batched_training_step(fn: Callable) -> str:
     got_losses, got_accuracies = got
     if isinstance(got_losses, torch.Tensor) and got_losses.requires_grad:
         raise ExerciseFailed("losses still require grad: return losses.detach()")
-    with torch.no_grad():
-        after = reference_model(tokens).double().log_softmax(-1).gather(-1, labels[..., None])[..., 0].mean(-1).neg()
+    after = evaluate_stacked(reference_model, tokens, labels)[0]
     if same_values(got_losses, after, atol=1e-9) and not same_values(after, losses, atol=1e-9):
         raise ExerciseFailed("the losses are measured after the update; return the losses computed before optimizer.step()")
     expect_tensor(got_losses, losses, "losses", atol=1e-9)

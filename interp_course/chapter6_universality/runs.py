@@ -20,7 +20,6 @@ Example::
 
 from __future__ import annotations
 
-import dataclasses
 from dataclasses import dataclass, field
 
 import torch
@@ -31,7 +30,8 @@ from ..chapter1_grokking.runs import all_pairs, train_test_split
 from ..core import run_cache, runs
 from ..core.runs import Run, RunConfig, TrainedRecord
 from ..core.stacked import StackedTransformer
-from ..core.training import TrainingConfig, adamw_with_warmup, evaluate_stacked, train_stacked_full_batch
+from ..core.training import (TrainingConfig, adamw_with_warmup, evaluate_stacked, replace_with_training,
+                             train_stacked_full_batch)
 from ..core.transformer import HookedTransformer, TransformerConfig
 from ..core.validation import require_fraction, require_int, require_prime
 
@@ -120,11 +120,7 @@ class BatchConfig(RunConfig):
 
     def replace(self, **changes) -> "BatchConfig":
         """A copy with some fields changed; training fields may be given directly."""
-        training_fields = {f.name for f in dataclasses.fields(TrainingConfig)}
-        training_changes = {k: changes.pop(k) for k in list(changes) if k in training_fields}
-        if training_changes:
-            changes["training"] = dataclasses.replace(self.training, **training_changes)
-        return dataclasses.replace(self, **changes)
+        return replace_with_training(self, **changes)
 
 
 @dataclass(frozen=True)

@@ -62,6 +62,17 @@ class TrainingConfig:
         return dataclasses.asdict(self)
 
 
+def replace_with_training(config, **changes):
+    """A copy of a frozen run config (one with a ``training: TrainingConfig`` field) with some
+    fields changed; fields of its TrainingConfig may be given directly
+    (``replace_with_training(config, weight_decay=0.0)``)."""
+    training_fields = {f.name for f in dataclasses.fields(TrainingConfig)}
+    training_changes = {k: changes.pop(k) for k in list(changes) if k in training_fields}
+    if training_changes:
+        changes["training"] = dataclasses.replace(config.training, **training_changes)
+    return dataclasses.replace(config, **changes)
+
+
 def adamw_with_warmup(model: torch.nn.Module, config: TrainingConfig) -> tuple[torch.optim.AdamW, torch.optim.lr_scheduler.LambdaLR]:
     """AdamW over the model's parameters with ``config``'s settings, and a schedule that warms
     the learning rate up linearly over ``config.warmup_steps`` steps (step it after each update)."""
