@@ -23,9 +23,11 @@ import torch
 
 from solutions.chapter1_grokking import all_pairs, final_position_loss, train_test_split, training_step
 
-from ..core import runs
+from ..core import runs, transformer
+from ..core.cpu import flush_denormals
 from ..core.runs import Run, RunConfig, TrainedRecord
-from ..core.training import TrainingConfig, adamw_with_warmup, evaluate, replace_with_training, train_full_batch
+from ..core.training import (TrainingConfig, adamw_with_warmup, evaluate, replace_with_training,
+                             train_full_batch)
 from ..core.transformer import HookedTransformer, TransformerConfig
 from ..core.validation import require_fraction, require_int, require_prime
 
@@ -135,7 +137,7 @@ class GrokkingConfig(RunConfig):
 
     def trained_by(self) -> tuple:
         return (all_pairs, train_test_split, training_step, final_position_loss,
-                train_full_batch, adamw_with_warmup, evaluate, HookedTransformer)
+                train_full_batch, adamw_with_warmup, evaluate, flush_denormals, transformer)
 
     def train(self, progress: bool = True) -> TrainedRecord:
         """Train the run from scratch (no cache) with the reference ``training_step``."""

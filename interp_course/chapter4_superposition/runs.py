@@ -27,6 +27,7 @@ from solutions.chapter4_superposition import (
 
 from ..core import runs
 from ..core.runs import Run, RunConfig, TrainedRecord
+from ..core.cpu import flush_denormals
 from ..core.training import optimizer_steps_bar
 from ..core.validation import require_int, require_positive_float
 
@@ -79,13 +80,15 @@ class ToySweepConfig(RunConfig):
         return torch.tensor(self.feature_probability), torch.tensor(self.importance)
 
     def trained_by(self) -> tuple:
-        return (initial_weights, train_toy_model, generate_batch, toy_forward, importance_weighted_loss)
+        return (initial_weights, train_toy_model, generate_batch, toy_forward, importance_weighted_loss,
+                flush_denormals)
 
     def train(self, progress: bool = True) -> TrainedRecord:
         """Train every instance with the reference ``train_toy_model``. Metrics: ``losses``
         [n_steps] (summed over instances); one checkpoint, the final ``W`` and ``b``."""
         W, b = initial_weights(self)
         feature_probability, importance = self.tensors()
+        flush_denormals()  # in case something turned it off since the course was imported
         with optimizer_steps_bar(self.n_steps, f"{self.n_instances} toy models at once", progress):
             losses = train_toy_model(
                 W, b, feature_probability, importance,

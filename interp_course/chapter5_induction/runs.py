@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import dataclasses
 import itertools
+from typing import Iterator
 from dataclasses import dataclass
 
 import torch
@@ -33,9 +34,10 @@ from tqdm.auto import tqdm
 
 from solutions.chapter5_induction import repeated_tokens
 
-from ..core import runs
+from ..core import runs, transformer
 from ..core.losses import next_token_losses
 from ..core.runs import Run, RunConfig, TrainedRecord, snapshot, tensors_of
+from ..core.cpu import flush_denormals
 from ..core.transformer import HookedTransformer, TransformerConfig
 from ..core.validation import require_int, require_positive_float
 
@@ -99,7 +101,8 @@ class InductionConfig(RunConfig):
         return HookedTransformer(self.model_config(), seed=self.seed)
 
     def trained_by(self) -> tuple:
-        return (text_with_repeats, repeated_tokens, next_token_losses, HookedTransformer)
+        return (text_with_repeats, batches_of_text_with_repeats, _draw, _repeat, repeated_tokens, next_token_losses,
+                transformer, flush_denormals)
 
     def train(self, progress: bool = True) -> TrainedRecord:
         """Train the two-layer attention-only model with minibatch AdamW on fresh batches
@@ -113,14 +116,16 @@ class InductionConfig(RunConfig):
         generator = torch.Generator().manual_seed(self.seed)
         eval_tokens = repeated_tokens(200, self.n_ctx // 2, self.d_vocab, torch.Generator().manual_seed(self.seed + 1))
         model = self.build_model()
-        optimizer = torch.optim.AdamW(model.parameters(), lr=self.lr, weight_decay=self.weight_decay)
+        optimizer = torch.optim.AdamW(model.parameters(), lr=self.lr, weight_decay=self.weight_decay, fused=True)
         warmup = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda step: min(1.0, (step + 1) / self.warmup_steps))
         record = {k: [] for k in ("loss", "loss_predictable", "loss_other", "eval_loss_repeated")}
         eval_step = []
         saved = {0: snapshot(model)}
         half = self.n_ctx // 2
+        batches = batches_of_text_with_repeats(self.n_steps, self.batch_size, self, generator)
+        flush_denormals()  # in case something turned it off since the course was imported
         for step in tqdm(range(self.n_steps), desc="induction model", disable=not progress, mininterval=0.5):
-            tokens, predictable = text_with_repeats(self.batch_size, self, generator)
+            tokens, predictable = next(batches)
             losses = next_token_losses(model(tokens), tokens)  # [batch, pos - 1]
             loss = losses.mean()
             optimizer.zero_grad()
@@ -169,11 +174,42 @@ def text_with_repeats(
             first token cannot be predicted).
     """
     batch_size = require_int(batch_size, "batch_size", minimum=1)
+    return _repeat(*_draw(batch_size, config, generator), config)
+
+
+def batches_of_text_with_repeats(
+    n_batches: int, batch_size: int, config: InductionConfig, generator: torch.Generator, chunk: int = 100
+) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
+    """The batches that ``n_batches`` calls of :func:`text_with_repeats` would give, the same to
+    the last token: each batch's random numbers are drawn in the same order from ``generator``,
+    but the repeats of ``chunk`` batches are then made in one pass (a loop over positions costs
+    the same for 64 rows as for 6,400). Yields (tokens [batch_size, n_ctx], predictable).
+    """
+    n_batches = require_int(n_batches, "n_batches", minimum=0)
+    batch_size = require_int(batch_size, "batch_size", minimum=1)
+    for first in range(0, n_batches, chunk):
+        draws = [_draw(batch_size, config, generator) for _ in range(min(chunk, n_batches - first))]
+        tokens, predictable = _repeat(*(torch.cat(parts) for parts in zip(*draws)), config)
+        yield from zip(tokens.split(batch_size), predictable.split(batch_size))
+
+
+def _draw(batch_size: int, config: InductionConfig, generator: torch.Generator) -> tuple[torch.Tensor, ...]:
+    """The random numbers of one batch of :func:`text_with_repeats`, each [batch_size, n_ctx]:
+    tokens, where repeats start, the draws of their distances, their lengths."""
     B, T = batch_size, config.n_ctx
     tokens = torch.randint(0, config.d_vocab, (B, T), generator=generator)
     starts = torch.rand(B, T, generator=generator) < config.repeat_probability
     draws = torch.rand(B, T, generator=generator)
     lengths = torch.randint(config.min_segment, config.max_segment + 1, (B, T), generator=generator)
+    return tokens, starts, draws, lengths
+
+
+def _repeat(tokens: torch.Tensor, starts: torch.Tensor, draws: torch.Tensor, lengths: torch.Tensor,
+            config: InductionConfig) -> tuple[torch.Tensor, torch.Tensor]:
+    """Make the repeats that the draws describe, row by row (see :func:`text_with_repeats`).
+    Every argument [rows, n_ctx]; returns (tokens, predictable), both [rows, n_ctx]."""
+    B, T = tokens.shape
+    tokens = tokens.clone()
     predictable = torch.zeros(B, T, dtype=torch.bool)
     remaining = torch.zeros(B, dtype=torch.long)  # tokens left in the current repeat
     distance = torch.ones(B, dtype=torch.long)

@@ -27,7 +27,8 @@ import torch
 from solutions.chapter6_universality import batched_training_step
 
 from ..chapter1_grokking.runs import all_pairs, train_test_split
-from ..core import run_cache, runs
+from ..core import run_cache, runs, transformer
+from ..core.cpu import flush_denormals
 from ..core.runs import Run, RunConfig, TrainedRecord
 from ..core.stacked import StackedTransformer
 from ..core.training import (TrainingConfig, adamw_with_warmup, evaluate_stacked, replace_with_training,
@@ -84,7 +85,7 @@ class BatchConfig(RunConfig):
 
     def trained_by(self) -> tuple:
         return (all_pairs, train_test_split, batched_training_step, train_stacked_full_batch, adamw_with_warmup,
-                evaluate_stacked, StackedTransformer, HookedTransformer)
+                evaluate_stacked, flush_denormals, StackedTransformer, transformer)
 
     def describe(self) -> str:
         attention = "uniform attention" if self.uniform_attention else "attention"

@@ -106,11 +106,17 @@ class StackedTransformer(nn.Module):
         W_E = self._w("embed.W_E").reshape(n_runs * cfg.d_vocab, cfg.d_model)
         resid = F.embedding(tokens + offsets, W_E) + self._w("pos_embed.W_pos")[:, None, :pos]  # [K, batch, pos, d_model]
         for layer in range(cfg.n_layers):
-            resid = self._block(layer, resid, final_only=layer == cfg.n_layers - 1)
+            embedded = (tokens + offsets) if layer == 0 else None
+            resid = self._block(layer, resid, final_only=layer == cfg.n_layers - 1, embedded=embedded)
         return torch.bmm(resid[:, :, -1], self._w("unembed.W_U"))  # [K, batch, d_vocab_out]
 
-    def _block(self, layer: int, resid: torch.Tensor, final_only: bool) -> torch.Tensor:
-        """resid [K, batch, pos, d_model] -> [K, batch, query_pos, d_model] (query_pos 1 if final_only)."""
+    def _block(self, layer: int, resid: torch.Tensor, final_only: bool, embedded: torch.Tensor | None = None) -> torch.Tensor:
+        """resid [K, batch, pos, d_model] -> [K, batch, query_pos, d_model] (query_pos 1 if final_only).
+
+        ``embedded``: the tokens offset by run ([K, batch, pos], as in :meth:`forward`) where resid
+        is still their embeddings (the first layer): the queries, keys and values are then looked
+        up from the embedding matrices times the weights, as in
+        :class:`~interp_course.core.transformer.EmbeddedTokens`."""
         cfg, prefix = self.cfg, f"blocks.{layer}"
         n_runs, batch, pos, d_model = resid.shape
         n_heads, d_head = cfg.n_heads, cfg.d_head
@@ -121,6 +127,11 @@ class StackedTransformer(nn.Module):
             W = self._w(f"{prefix}.attn.{name}")  # [K, head, d_model, d_head]
             side_by_side = W.permute(0, 2, 1, 3).reshape(n_runs, d_model, n_heads * d_head)
             n = x.shape[2]
+            if embedded is not None:  # x is the embeddings of these tokens: (W_E @ W)[tokens] + (W_pos @ W)[positions]
+                table = torch.bmm(self._w("embed.W_E"), side_by_side).reshape(-1, n_heads * d_head)
+                at_positions = torch.bmm(self._w("pos_embed.W_pos")[:, pos - n:pos], side_by_side)  # [K, n, head * d_head]
+                out = F.embedding(embedded[:, :, pos - n:], table) + at_positions[:, None]
+                return out.view(n_runs, batch, n, n_heads, d_head)
             return torch.bmm(x.reshape(n_runs, batch * n, d_model), side_by_side).view(n_runs, batch, n, n_heads, d_head)
 
         v = project(resid, "W_V")  # [K, batch, key_pos, head, d_head]

@@ -1,7 +1,7 @@
 import pytest
 import torch
 
-from interp_course.chapter5_induction.runs import InductionConfig, text_with_repeats
+from interp_course.chapter5_induction.runs import InductionConfig, batches_of_text_with_repeats, text_with_repeats
 from interp_course.core.losses import next_token_losses
 from solutions.chapter5_induction import repeated_tokens
 from tests.tiny_runs import TINY_INDUCTION
@@ -47,6 +47,19 @@ def test_the_batch_is_seeded():
     a = text_with_repeats(8, CONFIG, torch.Generator().manual_seed(3))
     b = text_with_repeats(8, CONFIG, torch.Generator().manual_seed(3))
     assert torch.equal(a[0], b[0]) and torch.equal(a[1], b[1])
+
+
+@pytest.mark.parametrize("chunk", [1, 3, 100])
+def test_batches_made_together_are_the_batches_made_one_at_a_time(chunk):
+    """Training draws its batches in chunks: the same batches, token for token, as one call of
+    text_with_repeats per step from the same generator."""
+    config = InductionConfig()
+    one_at_a_time = torch.Generator().manual_seed(7)
+    together = batches_of_text_with_repeats(7, 16, config, torch.Generator().manual_seed(7), chunk=chunk)
+    for _ in range(7):
+        expected, got = text_with_repeats(16, config, one_at_a_time), next(together)
+        assert torch.equal(got[0], expected[0]) and torch.equal(got[1], expected[1])
+    assert next(together, None) is None
 
 
 def test_evaluation_sequences_are_longer_and_farther_apart_than_anything_in_training():

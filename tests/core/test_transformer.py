@@ -169,3 +169,50 @@ def test_bad_tokens_are_clear_errors(model, bad, message):
 def test_bad_config_is_a_clear_error(changes, message):
     with pytest.raises((TypeError, ValueError), match=message):
         small_config(**changes)
+
+
+def _plain(model, tokens, **kwargs):
+    """The model's output with every first-layer projection a plain multiply: a hook on
+    hook_embed that changes nothing turns the embedding look-up off."""
+    return model.run_with_hooks(tokens, fwd_hooks=[("hook_embed", lambda x, hook: None)], **kwargs)
+
+
+@pytest.mark.parametrize("final_position_only", [False, True])
+def test_first_layer_looked_up_from_the_embeddings_equals_the_plain_multiply(final_position_only):
+    model = HookedTransformer(small_config(), seed=0)
+    tokens = torch.randint(0, 10, (64, 6), generator=torch.Generator().manual_seed(2))  # large enough to look up
+    from interp_course.core.transformer import EmbeddedTokens
+    assert EmbeddedTokens.pays(tokens, model.cfg)
+    looked_up = model(tokens, final_position_only=final_position_only)
+    plain = _plain(model, tokens, final_position_only=final_position_only)
+    assert not torch.equal(looked_up, plain)  # the two routes really differ (in rounding) ...
+    torch.testing.assert_close(looked_up, plain, rtol=1e-5, atol=1e-5)  # ... and agree
+    grads = []
+    for run in (lambda: model(tokens, final_position_only=final_position_only),
+                lambda: _plain(model, tokens, final_position_only=final_position_only)):
+        model.zero_grad()
+        run().pow(2).mean().backward()
+        grads.append({n: p.grad.clone() for n, p in model.named_parameters()})
+    for name in grads[0]:
+        torch.testing.assert_close(grads[0][name], grads[1][name], rtol=1e-4, atol=1e-6, msg=name)
+
+
+def test_an_edited_residual_stream_is_not_looked_up_from_the_embeddings():
+    """A hook that edits the first layer's input must reach its queries, keys and values."""
+    model = HookedTransformer(small_config(), seed=0)
+    tokens = torch.randint(0, 10, (64, 6), generator=torch.Generator().manual_seed(2))
+    doubled = model.run_with_hooks(tokens, fwd_hooks=[("blocks.0.hook_resid_pre", lambda x, hook: 2 * x)])
+    with torch.no_grad():
+        model.W_E.mul_(2)
+        model.W_pos.mul_(2)
+    torch.testing.assert_close(doubled, _plain(model, tokens), rtol=1e-5, atol=1e-5)
+
+
+def test_attention_over_few_positions_equals_the_matrix_multiply(model, tokens, monkeypatch):
+    from interp_course.core import transformer
+    broadcast = model.run_with_cache(tokens)
+    monkeypatch.setattr(transformer, "FEW_POSITIONS", 0)
+    multiplied = model.run_with_cache(tokens)
+    torch.testing.assert_close(broadcast[0], multiplied[0], rtol=1e-5, atol=1e-6)
+    for name in ("pattern", "z"):
+        torch.testing.assert_close(broadcast[1][name, 0], multiplied[1][name, 0], rtol=1e-5, atol=1e-6)
