@@ -33,48 +33,47 @@ MEASURED = Measurement(
     date="2026-11-22",
     machine="a 2-core Intel Xeon (AVX-512) cloud machine, 2 torch threads, torch 2.13.0, no GPU",
     commands=("python benchmarks/run_times.py",
-              "python benchmarks/notebook_execution.py --skip-cold book/chapter*.ipynb"),
-    probe_ms=55.3,  # two measurements that day, 51.9 and 58.6 ms: the machine is shared
+              "python benchmarks/course_speed.py --skip-canonical"),
+    probe_ms=39.8,  # after issue 17's speed work (the probe is a canonical training step)
 )
 
 RUN_SECONDS: dict[str, float] = {
     # Training time of each run of the course, from scratch (benchmarks/run_times.py, one run
-    # each; the two runs of chapter 1 that trained while other work shared the machine were
-    # measured again alone), by the name interp_course/chapter_runs.py gives it.
-    "grokking.CANONICAL": 145.6,
-    "grokking.NO_WEIGHT_DECAY": 125.0,
-    "grokking.train_fraction_config(0.4)": 17.7,
-    "grokking.train_fraction_config(0.5)": 16.9,
-    "grokking.train_fraction_config(0.6)": 19.9,
-    "grokking.train_fraction_config(0.7)": 35.4,
-    "grokking.OTHER_SEED": 102.0,
-    "sp.FIVE_INTO_TWO": 9.0,
-    "sp.TWENTY_INTO_FIVE": 8.1,
-    "sp.PHASE_DIAGRAM": 19.9,
-    "sp.DIMENSIONALITY_SWEEP": 10.6,
-    "induction.CANONICAL": 47.2,
-    "induction.SEEDS[1]": 46.1,
-    "induction.SEEDS[2]": 47.1,
-    "universality.SEEDS": 50.3,
-    "universality.UNIFORM_ATTENTION": 35.8,
-    "universality.PRIMES[23]": 13.8,
-    "universality.PRIMES[29]": 19.5,
-    "universality.PRIMES[37]": 33.0,
+    # each, nothing else on the machine), by the name interp_course/chapter_runs.py gives it.
+    "grokking.CANONICAL": 61.0,
+    "grokking.NO_WEIGHT_DECAY": 62.5,
+    "grokking.train_fraction_config(0.4)": 13.4,
+    "grokking.train_fraction_config(0.5)": 12.6,
+    "grokking.train_fraction_config(0.6)": 12.0,
+    "grokking.train_fraction_config(0.7)": 11.2,
+    "grokking.OTHER_SEED": 62.5,
+    "sp.FIVE_INTO_TWO": 9.1,
+    "sp.TWENTY_INTO_FIVE": 8.2,
+    "sp.PHASE_DIAGRAM": 20.4,
+    "sp.DIMENSIONALITY_SWEEP": 11.0,
+    "induction.CANONICAL": 40.4,
+    "induction.SEEDS[1]": 39.3,
+    "induction.SEEDS[2]": 38.3,
+    "universality.SEEDS": 44.3,
+    "universality.UNIFORM_ATTENTION": 28.5,
+    "universality.PRIMES[23]": 11.9,
+    "universality.PRIMES[29]": 17.2,
+    "universality.PRIMES[37]": 28.1,
 }
 
 WARM_SECONDS: dict[str, float] = {
-    # Executing the whole notebook with every run cached (benchmarks/notebook_execution.py
-    # --skip-cold, median of 3).
-    "chapter1_grokking": 8.2,
-    "chapter2_fourier": 11.5,
-    "chapter3_progress": 10.8,
-    "chapter4_superposition": 6.9,
+    # Executing the whole notebook with every run cached (benchmarks/course_speed.py
+    # --skip-canonical, its warm pass; 1 run).
+    "chapter1_grokking": 7.8,
+    "chapter2_fourier": 11.1,
+    "chapter3_progress": 9.2,
+    "chapter4_superposition": 7.1,
     "chapter5_induction": 7.8,
-    "chapter6_universality": 9.9,
+    "chapter6_universality": 8.7,
 }
 
 
-BATCHED_SPEEDUP = 1.7
+BATCHED_SPEEDUP = 1.65
 """Runs per minute of chapter 6's stacked trainer over the one-run trainer, same runs and
 steps (python benchmarks/batched_training.py, median of 3)."""
 

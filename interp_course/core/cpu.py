@@ -1,13 +1,13 @@
 """Two settings for training on a CPU, made for the whole process when ``interp_course.core`` is
-imported. Each is measured in ``benchmarks/course_speed.py``'s notes (the README's performance
-table) and changes no result beyond rounding.
+imported. What each is worth is measured by ``benchmarks/cpu_settings.py`` (the README's
+performance table quotes it); neither changes a result beyond rounding.
 
 **Denormal floats are flushed to zero** (:func:`flush_denormals`). Floats smaller than a normal
 float32 can hold (below about 1.2e-38) are "denormal" (or "subnormal"), and a CPU computes on
 them many times more slowly than on normal numbers. Late in a grokking run, once the model is
 confident, the probabilities of the wrong answers, their gradients and Adam's running averages
-of them fall into that range: the canonical run's steps went from about 43 ms to 120 ms over its
-last 500 steps; flushed, they stay at 43 ms. The setting belongs to each CPU thread, and the
+of them fall into that range: on our machine the canonical run's steps went from about 42 ms to
+122 ms over its last 800 steps, and the run took twice as long; flushed, they stay near 40 ms. The setting belongs to each CPU thread, and the
 threads torch computes on copy it from the thread that starts them, the first time torch works
 in parallel: so it is set on import, before they start. Import the course before doing anything
 else with torch in a process (where the threads started earlier, nothing is wrong, only slower).
@@ -15,9 +15,10 @@ else with torch in a process (where the threads started earlier, nothing is wron
 **Freed memory is kept for reuse** (:func:`keep_freed_memory`, Linux with glibc only). Every
 training step allocates and frees the same tensors of a few megabytes. By default glibc's
 allocator hands blocks that large back to the operating system when they are freed, and the
-next step pays to get fresh pages from it again. Keeping them made the canonical run's training
-step about 15% faster and its evaluation of the test set about 25% faster on our machine. The
-process keeps up to 1 GB of freed memory that it could have returned.
+next step pays to get fresh pages from it again. glibc raises that size as a program runs, so
+the gain is largest early: the first steps of the canonical run were 15% faster, the whole run
+about 2% (62.1 s against 63.2 s, one run each: within the noise). The process keeps up to 1 GB
+of freed memory that it could have returned.
 """
 
 from __future__ import annotations
