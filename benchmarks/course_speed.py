@@ -128,26 +128,15 @@ def notebooks_part(tree: pathlib.Path, repeats: int) -> None:
 # ---------------------------------------------------------------------------------------------
 
 CANONICAL_TIMER = r"""
-import json, statistics, sys, time
-import torch
+import json, sys, time
 from interp_course.chapter1_grokking import runs as grokking
-from interp_course.core.training import adamw_with_warmup
 from solutions.chapter1_grokking import training_step
 
 what, n_steps = sys.argv[1], int(sys.argv[2])
 config = grokking.CANONICAL
-if what == "step":
-    data = config.data()
-    model = config.build_model()
-    optimizer, _ = adamw_with_warmup(model, config.training)
-    for _ in range(3):
-        training_step(model, optimizer, data.train_tokens, data.train_labels)
-    times = []
-    for _ in range(n_steps):
-        start = time.perf_counter()
-        training_step(model, optimizer, data.train_tokens, data.train_labels)
-        times.append(time.perf_counter() - start)
-    print(json.dumps({"step_ms": 1000 * statistics.median(times)}))
+if what == "step":  # the tree's own benchmarks/grokking_run.py times it
+    from benchmarks.grokking_run import median_step_time
+    print(json.dumps({"step_ms": 1000 * median_step_time(training_step, n_steps)}))
 else:
     start = time.perf_counter()
     metrics, _ = config.replace(stop_at_test_accuracy=0.99).train(progress=False)
