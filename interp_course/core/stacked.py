@@ -31,7 +31,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from .transformer import ACTIVATIONS, HookedTransformer, TransformerConfig
+from .transformer import ACTIVATIONS, HookedTransformer, TransformerConfig, look_up
 from .validation import require_int, require_tensor
 
 
@@ -104,8 +104,11 @@ class StackedTransformer(nn.Module):
         # Embedding: run k's tokens index rows k * d_vocab ... of all runs' embeddings side by side.
         offsets = (torch.arange(n_runs) * cfg.d_vocab)[:, None, None]  # [K, 1, 1]
         W_E = self._w("embed.W_E").reshape(n_runs * cfg.d_vocab, cfg.d_model)
-        resid = F.embedding(tokens + offsets, W_E) + self._w("pos_embed.W_pos")[:, None, :pos]  # [K, batch, pos, d_model]
-        for layer in range(cfg.n_layers):
+        # The first layer's keys and values are looked up from the embeddings (see _block), so where
+        # it is also the last layer only the final position's residual stream is needed.
+        first = pos - 1 if cfg.n_layers == 1 else 0
+        resid = look_up(W_E, tokens[:, :, first:] + offsets) + self._w("pos_embed.W_pos")[:, None, first:pos]
+        for layer in range(cfg.n_layers):  # resid: [K, batch, pos (or 1), d_model]
             embedded = (tokens + offsets) if layer == 0 else None
             resid = self._block(layer, resid, final_only=layer == cfg.n_layers - 1, embedded=embedded)
         return torch.bmm(resid[:, :, -1], self._w("unembed.W_U"))  # [K, batch, d_vocab_out]
@@ -116,32 +119,42 @@ class StackedTransformer(nn.Module):
         ``embedded``: the tokens offset by run ([K, batch, pos], as in :meth:`forward`) where resid
         is still their embeddings (the first layer): the queries, keys and values are then looked
         up from the embedding matrices times the weights, as in
-        :class:`~interp_course.core.transformer.EmbeddedTokens`."""
+        :class:`~interp_course.core.transformer.EmbeddedTokens`, and with ``final_only`` resid
+        may hold the final position alone ([K, batch, 1, d_model])."""
         cfg, prefix = self.cfg, f"blocks.{layer}"
-        n_runs, batch, pos, d_model = resid.shape
-        n_heads, d_head = cfg.n_heads, cfg.d_head
+        n_runs, batch = resid.shape[:2]
+        pos = resid.shape[2] if embedded is None else embedded.shape[2]
+        d_model, n_heads, d_head = cfg.d_model, cfg.n_heads, cfg.d_head
         queries = resid[:, :, -1:] if final_only else resid  # [K, batch, query_pos, d_model]
         n_q = queries.shape[2]
 
-        def project(x: torch.Tensor, name: str) -> torch.Tensor:  # [K, batch, n, d_model] -> [K, batch, n, head, d_head]
-            W = self._w(f"{prefix}.attn.{name}")  # [K, head, d_model, d_head]
-            side_by_side = W.permute(0, 2, 1, 3).reshape(n_runs, d_model, n_heads * d_head)
-            n = x.shape[2]
+        def project(x: torch.Tensor, names: tuple[str, ...], n: int) -> list[torch.Tensor]:
+            """x [K, batch, n, d_model], the last n positions (looked up instead where ``embedded``) ->
+            for each weight named, [K, batch, n, head, d_head]: one multiply (or look-up) with every
+            named weight's heads side by side."""
+            side_by_side = torch.cat([self._w(f"{prefix}.attn.{name}").permute(0, 2, 1, 3).reshape(n_runs, d_model, n_heads * d_head)
+                                      for name in names], dim=2)  # [K, d_model, len(names) * head * d_head]
+            width = side_by_side.shape[2]
             if embedded is not None:  # x is the embeddings of these tokens: (W_E @ W)[tokens] + (W_pos @ W)[positions]
-                table = torch.bmm(self._w("embed.W_E"), side_by_side).reshape(-1, n_heads * d_head)
-                at_positions = torch.bmm(self._w("pos_embed.W_pos")[:, pos - n:pos], side_by_side)  # [K, n, head * d_head]
-                out = F.embedding(embedded[:, :, pos - n:], table) + at_positions[:, None]
-                return out.view(n_runs, batch, n, n_heads, d_head)
-            return torch.bmm(x.reshape(n_runs, batch * n, d_model), side_by_side).view(n_runs, batch, n, n_heads, d_head)
+                table = torch.bmm(self._w("embed.W_E"), side_by_side).reshape(-1, width)
+                at_positions = torch.bmm(self._w("pos_embed.W_pos")[:, pos - n:pos], side_by_side)  # [K, n, width]
+                out = look_up(table, embedded[:, :, pos - n:]) + at_positions[:, None]
+            else:
+                out = torch.bmm(x.reshape(n_runs, batch * n, d_model), side_by_side)
+            return list(out.view(n_runs, batch, n, len(names), n_heads, d_head).unbind(3))
 
-        v = project(resid, "W_V")  # [K, batch, key_pos, head, d_head]
         query_pos = torch.arange(pos - n_q, pos)
         future = torch.arange(pos)[None, :] > query_pos[:, None]  # [query_pos, key_pos]
         if self.uniform_attention:
+            (v,) = project(resid, ("W_V",), pos)  # [K, batch, key_pos, head, d_head]
             pattern = (~future).to(resid.dtype)
             pattern = (pattern / pattern.sum(-1, keepdim=True))[None, None, :, :, None]  # [1, 1, query_pos, key_pos, 1]
         else:
-            q, k = project(queries, "W_Q"), project(resid, "W_K")
+            if final_only:
+                (q,) = project(queries, ("W_Q",), n_q)
+                k, v = project(resid, ("W_K", "W_V"), pos)
+            else:
+                q, k, v = project(resid, ("W_Q", "W_K", "W_V"), pos)
             # With only a few positions, the scores are a broadcast product, not a batch of tiny matmuls.
             scores = (q[:, :, :, None] * k[:, :, None]).sum(-1) / math.sqrt(d_head)  # [K, batch, query_pos, key_pos, head]
             scores = scores.masked_fill(future[None, None, :, :, None], float("-inf"))

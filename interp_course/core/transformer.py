@@ -23,11 +23,13 @@ layer ``l``: ``blocks.l.hook_resid_pre``, ``blocks.l.attn.hook_q/k/v``,
 There is no LayerNorm, following the grokking model of Nanda et al. (2023), and attention has
 no biases.
 
-Two shortcuts make training on a CPU faster without changing what is computed (up to rounding;
+Shortcuts make training on a CPU faster without changing what is computed (up to rounding;
 the tests compare each with the plain computation): over a few positions, attention is a
-broadcast product rather than a batch of tiny matrix multiplies (:data:`FEW_POSITIONS`); and
-the first layer's queries, keys and values are computed from the embedding matrices and looked
-up per token, when nothing is hooked before them (:class:`EmbeddedTokens`).
+broadcast product rather than a batch of tiny matrix multiplies (:data:`FEW_POSITIONS`); over
+more, when no hook reads the scores or the pattern, it is PyTorch's fused
+``scaled_dot_product_attention``; queries, keys and values are one multiply; and the first
+layer's queries, keys and values are computed from the embedding matrices and looked up per
+token, when nothing is hooked before them (:class:`EmbeddedTokens`).
 """
 
 from __future__ import annotations
@@ -79,13 +81,21 @@ class TransformerConfig:
         return dataclasses.asdict(self)
 
 
+def look_up(table: torch.Tensor, ids: torch.Tensor) -> torch.Tensor:
+    """Rows of ``table`` [n, width] at ``ids`` (long, any shape): [*ids.shape, width].
+
+    ``F.embedding(ids, table)`` computes the same; ``index_select`` is about a third faster
+    forward and backward on a CPU (its gradient is an ``index_add_``)."""
+    return table.index_select(0, ids.reshape(-1)).view(*ids.shape, table.shape[-1])
+
+
 class Embed(nn.Module):
     def __init__(self, cfg: TransformerConfig) -> None:
         super().__init__()
         self.W_E = nn.Parameter(torch.empty(cfg.d_vocab, cfg.d_model))  # [d_vocab, d_model]
 
     def forward(self, tokens: torch.Tensor) -> torch.Tensor:
-        return F.embedding(tokens, self.W_E)  # [batch, pos, d_model]
+        return look_up(self.W_E, tokens)  # [batch, pos, d_model]
 
 
 class PosEmbed(nn.Module):
@@ -125,25 +135,49 @@ class Attention(nn.Module):
         ``embedded``: where ``resid`` is exactly the token and position embeddings of these
         tokens (the first layer, nothing hooked before it), the queries, keys and values are
         computed from the embedding matrices instead (see :class:`EmbeddedTokens`); the result
-        is the same up to rounding.
+        is the same up to rounding. With ``final_position_only`` too, ``resid`` may then hold the
+        final position alone ([batch, 1, d_model]): nothing else of it is read.
         """
-        batch, n_keys, _ = resid.shape
+        batch = resid.shape[0]
+        n_keys = resid.shape[1] if embedded is None else embedded.tokens.shape[1]
         n_heads, d_head = self.cfg.n_heads, self.cfg.d_head
         resid_q = resid[:, -1:] if final_position_only else resid
         n_queries = resid_q.shape[1]
 
         def project(x: torch.Tensor, W: torch.Tensor, last_only: bool) -> torch.Tensor:
-            # One matrix multiply with the heads side by side, then split: [batch, n, head, d_head]
-            W = heads_side_by_side(W)
-            out = x @ W if embedded is None else embedded.times(W, last_only)
-            return out.view(batch, x.shape[1], n_heads, d_head)
+            # One matrix multiply with the heads side by side: [batch, n, head * d_head]
+            return x @ W if embedded is None else embedded.times(W, last_only)
 
-        q = self.hook_q(project(resid_q, self.W_Q, final_position_only))  # [batch, query_pos, head, d_head]
-        k = self.hook_k(project(resid, self.W_K, False))  # [batch, key_pos, head, d_head]
-        v = self.hook_v(project(resid, self.W_V, False))
+        if final_position_only:
+            q = project(resid_q, heads_side_by_side(self.W_Q), True).view(batch, 1, n_heads, d_head)
+            W_KV = torch.cat([heads_side_by_side(W) for W in (self.W_K, self.W_V)], dim=1)
+            k, v = project(resid, W_KV, False).view(batch, n_keys, 2, n_heads, d_head).unbind(2)
+        else:  # every position is queried: queries, keys and values in one multiply, then split
+            W_QKV = torch.cat([heads_side_by_side(W) for W in (self.W_Q, self.W_K, self.W_V)], dim=1)
+            q, k, v = project(resid, W_QKV, False).view(batch, n_keys, 3, n_heads, d_head).unbind(2)
+        q = self.hook_q(q)  # [batch, query_pos, head, d_head]
+        k = self.hook_k(k)  # [batch, key_pos, head, d_head]
+        v = self.hook_v(v)
+        if n_keys > FEW_POSITIONS and not (self.hook_attn_scores._hooks or self.hook_pattern._hooks):
+            # Nothing reads the scores or the pattern: PyTorch's fused attention computes z without
+            # storing them (the same numbers up to rounding). Causal where every position is queried;
+            # a lone final query sees every key.
+            z = F.scaled_dot_product_attention(
+                q.transpose(1, 2), k.transpose(1, 2), v.transpose(1, 2), is_causal=n_queries > 1
+            ).transpose(1, 2)  # [batch, query_pos, head, d_head]
+        else:
+            z = self._z_from_pattern(q, k, v)
+        z = self.hook_z(z)
+        # Sum over heads of z[h] @ W_O[h], as one multiply: [.., head*d_head] @ [head*d_head, d_model]
+        return z.reshape(batch, n_queries, n_heads * d_head) @ self.W_O.reshape(n_heads * d_head, -1)
+
+    def _z_from_pattern(self, q: torch.Tensor, k: torch.Tensor, v: torch.Tensor) -> torch.Tensor:
+        """The attention scores and pattern, through their hooks, and z: q [batch, query_pos, head,
+        d_head], k and v [batch, key_pos, head, d_head] -> z [batch, query_pos, head, d_head]."""
+        n_queries, n_keys, d_head = q.shape[1], k.shape[1], q.shape[3]
         # Causal mask: query i (absolute position n_keys - n_queries + i) sees keys <= itself.
-        query_pos = torch.arange(n_keys - n_queries, n_keys, device=resid.device)
-        key_pos = torch.arange(n_keys, device=resid.device)
+        query_pos = torch.arange(n_keys - n_queries, n_keys, device=q.device)
+        key_pos = torch.arange(n_keys, device=q.device)
         future = key_pos[None, :] > query_pos[:, None]  # [query_pos, key_pos]
         if n_keys <= FEW_POSITIONS:
             # A broadcast product: as a matrix multiply this is batch * head products of
@@ -155,12 +189,8 @@ class Attention(nn.Module):
         scores = self.hook_attn_scores((scores / math.sqrt(d_head)).masked_fill(future, float("-inf")))
         pattern = self.hook_pattern(scores.softmax(dim=-1))  # [batch, head, query_pos, key_pos]
         if n_keys <= FEW_POSITIONS:
-            z = (pattern.permute(0, 2, 3, 1)[..., None] * v[:, None]).sum(2)  # [batch, query_pos, head, d_head]
-        else:
-            z = (pattern @ v.permute(0, 2, 1, 3)).transpose(1, 2)  # [batch, query_pos, head, d_head]
-        z = self.hook_z(z)
-        # Sum over heads of z[h] @ W_O[h], as one multiply: [.., head*d_head] @ [head*d_head, d_model]
-        return z.reshape(batch, n_queries, n_heads * d_head) @ self.W_O.reshape(n_heads * d_head, -1)
+            return (pattern.permute(0, 2, 3, 1)[..., None] * v[:, None]).sum(2)  # [batch, query_pos, head, d_head]
+        return (pattern @ v.permute(0, 2, 1, 3)).transpose(1, 2)  # [batch, query_pos, head, d_head]
 
 
 FEW_POSITIONS = 8
@@ -189,7 +219,7 @@ class EmbeddedTokens:
         """resid @ W for W [d_model, n]: [batch, pos, n] (``last_only``: [batch, 1, n])."""
         pos = self.tokens.shape[1]
         rows = slice(pos - 1, pos) if last_only else slice(0, pos)
-        return F.embedding(self.tokens[:, rows], self.W_E @ W) + self.W_pos[rows] @ W
+        return look_up(self.W_E @ W, self.tokens[:, rows]) + self.W_pos[rows] @ W
 
     @staticmethod
     def pays(tokens: torch.Tensor, cfg: TransformerConfig) -> bool:
@@ -309,11 +339,18 @@ class HookedTransformer(HookedModule):
 
     def forward(self, tokens: torch.Tensor, final_position_only: bool = False) -> torch.Tensor:
         self._check_tokens(tokens)
-        resid = self.hook_embed(self.embed(tokens)) + self.hook_pos_embed(self.pos_embed(tokens))
         # The first layer reads the embeddings themselves, unless a hook may have edited them.
         embedded = None
         if EmbeddedTokens.pays(tokens, self.cfg) and not (self.hook_embed._hooks or self.hook_pos_embed._hooks):
             embedded = EmbeddedTokens(tokens, self.W_E, self.W_pos)
+        if (embedded is not None and final_position_only and self.cfg.n_layers == 1
+                and not self.blocks[0].hook_resid_pre._hooks):
+            # Its keys and values are looked up, and only the final position goes on past attention:
+            # the residual stream is needed there alone.
+            final = tokens.shape[1] - 1
+            resid = self.embed(tokens[:, final:]) + self.W_pos[final]  # [batch, 1, d_model]
+        else:
+            resid = self.hook_embed(self.embed(tokens)) + self.hook_pos_embed(self.pos_embed(tokens))
         last = self.cfg.n_layers - 1
         for layer, block in enumerate(self.blocks):
             resid = block(resid, final_position_only=final_position_only and layer == last,

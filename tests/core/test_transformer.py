@@ -177,9 +177,11 @@ def _plain(model, tokens, **kwargs):
     return model.run_with_hooks(tokens, fwd_hooks=[("hook_embed", lambda x, hook: None)], **kwargs)
 
 
+@pytest.mark.parametrize("n_layers", [1, 2])
 @pytest.mark.parametrize("final_position_only", [False, True])
-def test_first_layer_looked_up_from_the_embeddings_equals_the_plain_multiply(final_position_only):
-    model = HookedTransformer(small_config(), seed=0)
+def test_first_layer_looked_up_from_the_embeddings_equals_the_plain_multiply(final_position_only, n_layers):
+    """(With one layer and the final position only, the residual stream is made at that position alone.)"""
+    model = HookedTransformer(small_config(n_layers=n_layers), seed=0)
     tokens = torch.randint(0, 10, (64, 6), generator=torch.Generator().manual_seed(2))  # large enough to look up
     from interp_course.core.transformer import EmbeddedTokens
     assert EmbeddedTokens.pays(tokens, model.cfg)
@@ -216,3 +218,45 @@ def test_attention_over_few_positions_equals_the_matrix_multiply(model, tokens, 
     torch.testing.assert_close(broadcast[0], multiplied[0], rtol=1e-5, atol=1e-6)
     for name in ("pattern", "z"):
         torch.testing.assert_close(broadcast[1][name, 0], multiplied[1][name, 0], rtol=1e-5, atol=1e-6)
+
+
+def _gradients(model, run) -> dict:
+    model.zero_grad()
+    run().pow(2).mean().backward()
+    return {n: p.grad.clone() for n, p in model.named_parameters()}
+
+
+@pytest.mark.parametrize("final_position_only", [False, True])
+def test_fused_attention_when_nothing_reads_the_pattern_equals_the_pattern_route(tokens, monkeypatch, final_position_only):
+    """Over more than FEW_POSITIONS positions with no hook on the scores or the pattern, z comes
+    from PyTorch's fused attention; a hook that changes nothing on hook_pattern forces the
+    route through the scores and the pattern. Outputs and gradients agree."""
+    from interp_course.core import transformer
+    monkeypatch.setattr(transformer, "FEW_POSITIONS", 0)
+    model = HookedTransformer(small_config(), seed=0)
+    fused = lambda: model(tokens, final_position_only=final_position_only)
+    through_pattern = lambda: model.run_with_hooks(
+        tokens, final_position_only=final_position_only, fwd_hooks=[(lambda name: name.endswith("hook_pattern"), lambda x, hook: None)]
+    )
+    assert not torch.equal(fused(), through_pattern())  # the two routes really differ (in rounding) ...
+    torch.testing.assert_close(fused(), through_pattern(), rtol=1e-5, atol=1e-6)  # ... and agree
+    fused_grads, pattern_grads = _gradients(model, fused), _gradients(model, through_pattern)
+    for name in fused_grads:
+        torch.testing.assert_close(fused_grads[name], pattern_grads[name], rtol=1e-4, atol=1e-6, msg=name)
+
+
+def test_a_hook_on_the_pattern_or_on_q_still_takes_effect_over_many_positions(tokens, monkeypatch):
+    from interp_course.core import transformer
+    monkeypatch.setattr(transformer, "FEW_POSITIONS", 0)
+    model = HookedTransformer(small_config(), seed=0)
+    # No attention at all in layer 0: the same as a zero W_O there.
+    silenced = model.run_with_hooks(tokens, fwd_hooks=[("blocks.0.attn.hook_pattern", lambda x, hook: torch.zeros_like(x))])
+    doubled_q = model.run_with_hooks(tokens, fwd_hooks=[("blocks.1.attn.hook_q", lambda x, hook: 2 * x)])
+    with torch.no_grad():
+        model.blocks[1].attn.W_Q.mul_(2)
+    torch.testing.assert_close(doubled_q, model(tokens), rtol=1e-5, atol=1e-5)
+    with torch.no_grad():
+        model.blocks[1].attn.W_Q.div_(2)
+        model.blocks[0].attn.W_O.zero_()
+    torch.testing.assert_close(silenced, model(tokens), rtol=1e-5, atol=1e-5)
+    assert not torch.allclose(silenced, doubled_q)
