@@ -34,31 +34,31 @@ MEASURED = Measurement(
     machine="a 2-core Intel Xeon (AVX-512) cloud machine, 2 torch threads, torch 2.13.0, no GPU",
     commands=("python benchmarks/run_times.py",
               "python benchmarks/course_speed.py --skip-canonical"),
-    probe_ms=39.8,  # after issue 17's speed work (the probe is a canonical training step)
+    probe_ms=36.5,  # after issue 17's speed work (the probe is a canonical training step)
 )
 
 RUN_SECONDS: dict[str, float] = {
     # Training time of each run of the course, from scratch (benchmarks/run_times.py, one run
     # each, nothing else on the machine), by the name interp_course/chapter_runs.py gives it.
-    "grokking.CANONICAL": 61.0,
-    "grokking.NO_WEIGHT_DECAY": 62.5,
-    "grokking.train_fraction_config(0.4)": 13.4,
-    "grokking.train_fraction_config(0.5)": 12.6,
-    "grokking.train_fraction_config(0.6)": 12.0,
-    "grokking.train_fraction_config(0.7)": 11.2,
-    "grokking.OTHER_SEED": 62.5,
-    "sp.FIVE_INTO_TWO": 9.1,
-    "sp.TWENTY_INTO_FIVE": 8.2,
-    "sp.PHASE_DIAGRAM": 20.4,
-    "sp.DIMENSIONALITY_SWEEP": 11.0,
-    "induction.CANONICAL": 40.4,
-    "induction.SEEDS[1]": 39.3,
-    "induction.SEEDS[2]": 38.3,
-    "universality.SEEDS": 44.3,
+    "grokking.CANONICAL": 55.1,
+    "grokking.NO_WEIGHT_DECAY": 53.9,
+    "grokking.train_fraction_config(0.4)": 11.7,
+    "grokking.train_fraction_config(0.5)": 11.3,
+    "grokking.train_fraction_config(0.6)": 10.6,
+    "grokking.train_fraction_config(0.7)": 13.6,
+    "grokking.OTHER_SEED": 55.0,
+    "sp.FIVE_INTO_TWO": 8.6,
+    "sp.TWENTY_INTO_FIVE": 7.8,
+    "sp.PHASE_DIAGRAM": 18.1,
+    "sp.DIMENSIONALITY_SWEEP": 9.8,
+    "induction.CANONICAL": 28.5,
+    "induction.SEEDS[1]": 27.9,
+    "induction.SEEDS[2]": 30.0,
+    "universality.SEEDS": 34.1,
     "universality.UNIFORM_ATTENTION": 28.5,
-    "universality.PRIMES[23]": 11.9,
-    "universality.PRIMES[29]": 17.2,
-    "universality.PRIMES[37]": 28.1,
+    "universality.PRIMES[23]": 10.6,
+    "universality.PRIMES[29]": 14.2,
+    "universality.PRIMES[37]": 22.5,
 }
 
 WARM_SECONDS: dict[str, float] = {
