@@ -33,7 +33,7 @@ MEASURED = Measurement(
     date="2026-11-22",
     machine="a 2-core Intel Xeon (AVX-512) cloud machine, 2 torch threads, torch 2.13.0, no GPU",
     commands=("python benchmarks/run_times.py",
-              "python benchmarks/course_speed.py --skip-canonical"),
+              "python benchmarks/course_speed.py --repeats 3"),
     probe_ms=36.5,  # after issue 17's speed work (the probe is a canonical training step)
 )
 
@@ -63,13 +63,13 @@ RUN_SECONDS: dict[str, float] = {
 
 WARM_SECONDS: dict[str, float] = {
     # Executing the whole notebook with every run cached (benchmarks/course_speed.py
-    # --skip-canonical, its warm pass; 1 run).
-    "chapter1_grokking": 7.8,
-    "chapter2_fourier": 11.1,
-    "chapter3_progress": 9.2,
-    "chapter4_superposition": 7.1,
-    "chapter5_induction": 7.8,
-    "chapter6_universality": 8.7,
+    # --repeats 3, its warm passes; median of 3).
+    "chapter1_grokking": 7.9,
+    "chapter2_fourier": 10.5,
+    "chapter3_progress": 8.6,
+    "chapter4_superposition": 6.8,
+    "chapter5_induction": 7.1,
+    "chapter6_universality": 8.4,
 }
 
 

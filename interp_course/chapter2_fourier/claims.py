@@ -53,16 +53,25 @@ def neuron(coefficients: torch.Tensor, key: list[int], n_terms: int = 6) -> Clai
 
 
 def neurons(best_fve: torch.Tensor, best_frequency: torch.Tensor, key: list[int]) -> Claims:
-    """Every neuron is mostly one key frequency.
+    """Neurons are mostly one key frequency.
 
     best_fve, best_frequency: [d_mlp], the largest fraction of each neuron's variance one
-    frequency explains, and that frequency."""
+    frequency explains, and that frequency.
+
+    The first claim is about the neurons one frequency explains well: a neuron that no single
+    frequency explains (a run trained with other CPU kernels had one, 0.40 at best, at a
+    frequency just below the key threshold) may have any best frequency."""
     n = len(best_frequency)
-    on_key = int(torch.isin(best_frequency, torch.tensor(key)).sum())
-    mostly = int((best_fve > 0.5).sum())
+    is_key = torch.isin(best_frequency, torch.tensor(key))
+    on_key = int(is_key.sum())
+    well_explained = best_fve > 0.5
+    mostly = int(well_explained.sum())
+    mostly_on_key = int((is_key & well_explained).sum())
     above_80 = int((best_fve > 0.8).sum())
     return Claims(
-        Claim("every neuron's best frequency is a key frequency", holds=on_key == n, this_run=f"{on_key} of {n}"),
+        Claim("every neuron that one frequency explains more than half of has a key frequency as that frequency",
+              holds=mostly > 0 and mostly_on_key == mostly,
+              this_run=f"{mostly_on_key} of {mostly}; every neuron's best frequency: a key one for {on_key} of {n}"),
         Claim("for more than three quarters of the neurons it explains more than half of the variance",
               holds=mostly > 0.75 * n, this_run=f"{mostly} of {n}; more than 80% for {above_80}"),
     )

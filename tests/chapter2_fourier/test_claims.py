@@ -114,3 +114,15 @@ def test_the_claims_can_fail(canonical):
     loss = math.log(c["p"])
     guess = (loss, 1 / c["p"])  # a uniform guess is not 100% accurate, and it is no better than a guess
     assert len(claims.ablations(guess, guess, guess, guess, c["p"]).failed) == 1
+
+
+def test_the_neuron_claim_is_about_the_neurons_one_frequency_explains():
+    """A neuron no frequency explains may have a best frequency off the key ones; one that a
+    frequency explains must not; and no well-explained neuron at all is no evidence."""
+    key = [1, 8, 21]
+    best_frequency = torch.tensor([1, 8, 21, 1, 42])
+    holds = claims.neurons(torch.tensor([0.9, 0.9, 0.9, 0.9, 0.4]), best_frequency, key)
+    assert not holds.failed
+    off_key = claims.neurons(torch.tensor([0.9, 0.9, 0.9, 0.9, 0.6]), best_frequency, key)
+    assert [c.statement for c in off_key.failed] == [holds[0].statement]
+    assert claims.neurons(torch.full((5,), 0.3), best_frequency, key).failed
