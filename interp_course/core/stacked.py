@@ -28,7 +28,6 @@ from __future__ import annotations
 import math
 
 import torch
-import torch.nn.functional as F
 from torch import nn
 
 from .transformer import ACTIVATIONS, HookedTransformer, TransformerConfig, look_up
