@@ -25,7 +25,7 @@ import time
 
 import torch
 
-from interp_course.chapter1_grokking.runs import training_step
+from solutions.chapter1_grokking import training_step
 from interp_course.chapter6_universality import runs as universality
 from interp_course.core.training import train_full_batch
 from interp_course.core.transformer import HookedTransformer

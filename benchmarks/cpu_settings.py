@@ -1,6 +1,6 @@
-"""What the two CPU settings the course makes on import (``interp_course/core/cpu.py``) are worth:
-the canonical run trained for its 1,500 steps with both, without flushing denormals, and with
-glibc's allocator left as it is, each in a fresh process. Prints the median time of a training step
+"""What the CPU setting the course makes on import (``interp_course/core/cpu.py``) is worth:
+the canonical run trained for its 1,500 steps with denormals flushed (the course) and without,
+each in a fresh process. Prints the median time of a training step
 (evaluations included) over each stretch of 100 steps, so that the slowdown late in the run,
 when denormal numbers appear, shows.
 
@@ -16,16 +16,11 @@ import subprocess
 import sys
 
 TIMER = r"""
-import ctypes, json, sys, time
+import json, sys, time
 setting = sys.argv[1]
-if setting == "allocator as it is":  # no mallopt on import: a stand-in for ctypes.CDLL
-    real_cdll = ctypes.CDLL
-    ctypes.CDLL = lambda *args, **kwargs: type("NoMallopt", (), {"mallopt": staticmethod(lambda *a: 0)})()
-import interp_course.core  # makes the settings
+import interp_course.core  # makes the setting
 import torch
-if setting == "allocator as it is":
-    ctypes.CDLL = real_cdll
-elif setting == "denormals kept":
+if setting == "denormals kept":
     torch.set_flush_denormal(False)  # before torch starts its threads, which copy the setting
 from interp_course.chapter1_grokking import runs as grokking
 from interp_course.core import training
@@ -47,7 +42,7 @@ for step in range(config.training.n_steps):
 print(json.dumps(times))
 """
 
-SETTINGS = ("both settings (the course)", "denormals kept", "allocator as it is")
+SETTINGS = ("denormals flushed (the course)", "denormals kept")
 
 
 def main() -> None:

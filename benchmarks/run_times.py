@@ -1,9 +1,9 @@
 """How long each of the course's runs takes to train on this machine, from scratch.
 
-Every run the chapters load (``interp_course/chapter_runs.py``) is trained in a new, empty
+Every run the chapters load (the chapters' manifests, ``interp_course/chapters.py``) is trained in a new, empty
 run cache, with all of torch's threads, as a notebook trains it. Prints one line per run, the
 time of the room check's probe (``interp_course.doctor.probe_step_ms``). These are the
-figures ``interp_course/course_times.py`` records (``RUN_SECONDS``, ``MEASURED.probe_ms``); it
+figures the manifests record (each run's ``seconds``) and ``interp_course/course_times.py`` (``MEASURED.probe_ms``); it
 derives each chapter's first run from them.
 
 Usage: python benchmarks/run_times.py [--repeats 1] [--runs NAME ...]   (--runs: only these)
@@ -21,14 +21,14 @@ import time
 import torch
 
 from interp_course import doctor
-from interp_course.chapter_runs import distinct_runs
+from interp_course.chapters import distinct_runs
 from interp_course.core.runs import load_or_train
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--repeats", type=int, default=1)
-    parser.add_argument("--runs", nargs="*", help="only these runs, by the names chapter_runs.py gives them")
+    parser.add_argument("--runs", nargs="*", help="only these runs, by the names the manifests give them")
     args = parser.parse_args()
     unknown = set(args.runs or []) - set(distinct_runs())
     if unknown:

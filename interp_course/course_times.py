@@ -8,17 +8,24 @@ scales the run times by a short measurement to estimate a chapter's first run on
 
 Two kinds of figure:
 
-- **measured** (``RUN_SECONDS``, ``WARM_SECONDS``, ``MEASURED.probe_ms``): by the scripts named
-  in ``MEASURED``, on the machine it names; re-measure and edit them here, then run
+- **measured** (each run's seconds and each chapter's warm seconds, in the chapters' manifests,
+  ``interp_course/<chapter>/manifest.py``; ``MEASURED.probe_ms`` here): by the scripts named in
+  ``MEASURED``, on the machine it names; re-measure and edit them, then run
   ``python tools/sync_times.py``.
-- **estimated** (reading minutes and each exercise's minutes): the authors' estimates for a
-  learner who knows PyTorch, not yet measured with a room.
+- **estimated** (reading minutes and each exercise's minutes, in the manifests): the authors'
+  estimates for a learner who knows PyTorch, not yet measured with a room.
+
+Nothing here lists chapters or runs: they come from the manifests, in ``_toc.yml`` order
+(:mod:`interp_course.chapters`).
 """
 
 from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+
+from . import chapters
+from .core.manifest import Manifest
 
 
 @dataclass(frozen=True)
@@ -37,40 +44,17 @@ MEASURED = Measurement(
     probe_ms=36.5,  # after issue 17's speed work (the probe is a canonical training step)
 )
 
-RUN_SECONDS: dict[str, float] = {
-    # Training time of each run of the course, from scratch (benchmarks/run_times.py, one run
-    # each, nothing else on the machine), by the name interp_course/chapter_runs.py gives it.
-    "grokking.CANONICAL": 55.1,
-    "grokking.NO_WEIGHT_DECAY": 53.9,
-    "grokking.train_fraction_config(0.4)": 11.7,
-    "grokking.train_fraction_config(0.5)": 11.3,
-    "grokking.train_fraction_config(0.6)": 10.6,
-    "grokking.train_fraction_config(0.7)": 13.6,
-    "grokking.OTHER_SEED": 55.0,
-    "sp.FIVE_INTO_TWO": 8.6,
-    "sp.TWENTY_INTO_FIVE": 7.8,
-    "sp.PHASE_DIAGRAM": 18.1,
-    "sp.DIMENSIONALITY_SWEEP": 9.8,
-    "induction.CANONICAL": 28.5,
-    "induction.SEEDS[1]": 27.9,
-    "induction.SEEDS[2]": 30.0,
-    "universality.SEEDS": 34.1,
-    "universality.UNIFORM_ATTENTION": 28.5,
-    "universality.PRIMES[23]": 10.6,
-    "universality.PRIMES[29]": 14.2,
-    "universality.PRIMES[37]": 22.5,
-}
+RUN_SECONDS: dict[str, float] = chapters.run_seconds()
+"""Training time of each run of the course, from scratch (``benchmarks/run_times.py``, one run
+each, nothing else on the machine), by the name its chapter's manifest gives it."""
 
-WARM_SECONDS: dict[str, float] = {
-    # Executing the whole notebook with every run cached (benchmarks/course_speed.py
-    # --repeats 3, its warm passes; median of 3).
-    "chapter1_grokking": 7.9,
-    "chapter2_fourier": 10.5,
-    "chapter3_progress": 8.6,
-    "chapter4_superposition": 6.8,
-    "chapter5_induction": 7.1,
-    "chapter6_universality": 8.4,
-}
+CHAPTERS: dict[str, Manifest] = chapters.manifests()
+"""{chapter: its manifest} in book order: title, reading and exercise minutes (estimated),
+warm seconds and runs (measured)."""
+
+WARM_SECONDS: dict[str, float] = {chapter: m.warm_seconds for chapter, m in CHAPTERS.items()}
+"""Executing each whole notebook with every run cached (``benchmarks/course_speed.py
+--repeats 3``, its warm passes; median of 3)."""
 
 
 BATCHED_SPEEDUP = 1.65
@@ -80,44 +64,10 @@ steps (python benchmarks/batched_training.py, median of 3)."""
 INTRODUCTION_READING_MIN = 20  # estimated: book/introduction.md
 
 
-@dataclass(frozen=True)
-class ChapterTimes:
-    title: str
-    reading_min: int  # estimated: reading the chapter through, without the exercises
-    exercise_min: dict[str, int]  # estimated: {"1.1": minutes}, as each exercise states
-
-    @property
-    def exercises_min(self) -> int:
-        return sum(self.exercise_min.values())
-
-
-CHAPTERS: dict[str, ChapterTimes] = {
-    "chapter1_grokking": ChapterTimes(
-        "1. Grokking", 20, {"1.1": 10, "1.2": 10, "1.3": 10, "1.4": 15, "1.5": 10}),
-    "chapter2_fourier": ChapterTimes(
-        "2. Fourier algorithm", 30, {"2.1": 10, "2.2": 10, "2.3": 10, "2.4": 15, "2.5": 10, "2.6": 15}),
-    "chapter3_progress": ChapterTimes(
-        "3. Progress measures", 25, {"3.1": 10, "3.2": 15, "3.3": 10, "3.4": 10, "3.5": 20}),
-    "chapter4_superposition": ChapterTimes(
-        "4. Superposition", 30, {"4.1": 10, "4.2": 15, "4.3": 5, "4.4": 15, "4.5": 15}),
-    "chapter5_induction": ChapterTimes(
-        "5. Induction heads", 40,
-        {"5.1": 5, "5.2": 10, "5.3": 15, "5.4": 15, "5.5": 20, "5.6": 10, "5.7": 20, "5.8": 10, "5.9": 10}),
-    "chapter6_universality": ChapterTimes(
-        "6. Many seeds, many moduli", 35, {"6.1": 10, "6.2": 20, "6.3": 10, "6.4": 15, "6.5": 15}),
-}
-
-
-def _chapter_runs() -> dict[str, list[str]]:
-    from interp_course.chapter_runs import chapter_runs
-
-    return {chapter: list(runs) for chapter, runs in chapter_runs().items()}
-
-
 def training_seconds(chapter: str, in_course_order: bool) -> float:
     """Seconds to train the runs ``chapter`` loads: all of them (an empty run cache), or only
     those no earlier chapter trained (the chapters taken in order)."""
-    runs = _chapter_runs()
+    runs = {c: list(m.runs) for c, m in CHAPTERS.items()}
     names = runs[chapter]
     if in_course_order:
         earlier = {n for c in list(runs)[: list(runs).index(chapter)] for n in runs[c]}

@@ -220,7 +220,7 @@ def main(argv: list[str] | None = None) -> int:
         print("\n".join(f.line() for f in findings))
         print("Not ready: fix the ✗ lines, then run this again.")
         return 1
-    from interp_course.chapter_runs import chapter_runs
+    from interp_course.chapters import chapter_runs
 
     findings.append(check_threads())
     status = cache_status(chapter_runs())

@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import torch
 
-from interp_course.core.validation import require_fraction, require_int, require_prime, require_tensor
+from interp_course.core.validation import arguments, fraction, integer, prime, tensor
 
 
+@arguments(p=prime)
 def all_pairs(p: int) -> tuple[torch.Tensor, torch.Tensor]:
     """Every modular-addition problem for the prime ``p``, as token sequences and answers.
 
@@ -18,7 +19,6 @@ def all_pairs(p: int) -> tuple[torch.Tensor, torch.Tensor]:
         tokens: [p * p, 3] long. Row ``a * p + b`` is ``[a, b, p]``; token ``p`` stands for "=".
         labels: [p * p] long. ``labels[a * p + b] == (a + b) % p``.
     """
-    p = require_prime(p)
     a = torch.arange(p).repeat_interleave(p)  # [p*p]: 0,0,...,0,1,1,...
     b = torch.arange(p).repeat(p)  # [p*p]: 0,1,...,p-1,0,1,...
     equals = torch.full_like(a, p)
@@ -27,6 +27,17 @@ def all_pairs(p: int) -> tuple[torch.Tensor, torch.Tensor]:
     return tokens, labels
 
 
+def both_sets_non_empty(n: int, train_fraction: float) -> None:
+    """The check of ``train_test_split`` that needs two of its arguments."""
+    n_train = round(train_fraction * n)
+    if not 0 < n_train < n:
+        raise ValueError(
+            f"train_fraction = {train_fraction} of n = {n} gives {n_train} training and "
+            f"{n - n_train} test examples; both sets must be non-empty"
+        )
+
+
+@arguments(n=integer(minimum=2), train_fraction=fraction, seed=integer(), where=both_sets_non_empty)
 def train_test_split(n: int, train_fraction: float, seed: int) -> tuple[torch.Tensor, torch.Tensor]:
     """A seeded random split of the indices ``0 .. n-1``.
 
@@ -37,19 +48,12 @@ def train_test_split(n: int, train_fraction: float, seed: int) -> tuple[torch.Te
         train_indices: [n_train] long, in shuffled order.
         test_indices: [n - n_train] long, in shuffled order.
     """
-    n = require_int(n, "n", minimum=2)
-    train_fraction = require_fraction(train_fraction, "train_fraction")
-    seed = require_int(seed, "seed")
     order = torch.randperm(n, generator=torch.Generator().manual_seed(seed))  # [n]
     n_train = round(train_fraction * n)
-    if not 0 < n_train < n:
-        raise ValueError(
-            f"train_fraction = {train_fraction} of n = {n} gives {n_train} training and "
-            f"{n - n_train} test examples; both sets must be non-empty"
-        )
     return order[:n_train], order[n_train:]
 
 
+@arguments(logits=tensor("batch pos d_vocab_out", float, non_empty=True), labels=tensor("batch", int))
 def final_position_loss(logits: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
     """Mean cross-entropy of the prediction at the final position, computed in float64.
 
@@ -60,8 +64,6 @@ def final_position_loss(logits: torch.Tensor, labels: torch.Tensor) -> torch.Ten
     Returns:
         A scalar float64 tensor (differentiable with respect to ``logits``).
     """
-    require_tensor(logits, "logits", ndim=3, dtype_kind="float", non_empty=True)
-    require_tensor(labels, "labels", shape=(logits.shape[0],), dtype_kind="int")
     final = logits[:, -1, :].to(torch.float64)  # [batch, d_vocab_out]
     log_probs = final.log_softmax(dim=-1)
     correct = log_probs.gather(dim=-1, index=labels[:, None])  # [batch, 1]
@@ -95,6 +97,7 @@ def training_step(
     return loss.item(), accuracy.item()
 
 
+@arguments(steps=tensor("n", non_empty=True), values=tensor("n"))
 def first_step_reaching(steps: torch.Tensor, values: torch.Tensor, threshold: float) -> int | None:
     """The first recorded step at which ``values`` is at or above ``threshold``.
 
@@ -106,8 +109,6 @@ def first_step_reaching(steps: torch.Tensor, values: torch.Tensor, threshold: fl
     Returns:
         That step as a Python int, or None if ``values`` never reaches ``threshold``.
     """
-    require_tensor(steps, "steps", ndim=1, non_empty=True)
-    require_tensor(values, "values", shape=(steps.shape[0],))
     reached = (values >= threshold).nonzero()
     if len(reached) == 0:
         return None

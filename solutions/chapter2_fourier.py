@@ -10,9 +10,10 @@ import math
 
 import torch
 
-from interp_course.core.validation import require_frequencies, require_frequency, require_odd, require_tensor
+from interp_course.core.validation import arguments, frequencies_mod, frequency_mod, odd, require_odd, tensor
 
 
+@arguments(p=odd)
 def fourier_basis(p: int) -> torch.Tensor:
     """The real Fourier basis of functions on 0..p-1, one basis vector per row.
 
@@ -20,7 +21,6 @@ def fourier_basis(p: int) -> torch.Tensor:
         [p, p] float64 with orthonormal rows: row 0 is constant; for k = 1..(p-1)/2, row
         2k-1 is cos(2 pi k x / p) and row 2k is sin(2 pi k x / p), each scaled to unit norm.
     """
-    p = require_odd(p)
     x = torch.arange(p, dtype=torch.float64)  # [p]
     rows = [torch.ones(p, dtype=torch.float64)]
     for k in range(1, (p - 1) // 2 + 1):
@@ -30,6 +30,12 @@ def fourier_basis(p: int) -> torch.Tensor:
     return basis / basis.norm(dim=1, keepdim=True)
 
 
+def odd_length(coefficients: torch.Tensor) -> None:
+    """The check of ``norm_per_frequency`` on the length of its coefficients (one row per basis row)."""
+    require_odd(coefficients.shape[0], "coefficients.shape[0]")
+
+
+@arguments(coefficients=tensor(dtype=float), where=odd_length)
 def norm_per_frequency(coefficients: torch.Tensor) -> torch.Tensor:
     """Squared norm of Fourier coefficients, frequency by frequency.
 
@@ -41,12 +47,19 @@ def norm_per_frequency(coefficients: torch.Tensor) -> torch.Tensor:
         [(p + 1) / 2] float: entry 0 the squared norm of the constant row, entry k the squared
         norms of the cos and sin rows of frequency k added together.
     """
-    require_tensor(coefficients, "coefficients", dtype_kind="float")
-    p = require_odd(coefficients.shape[0], "coefficients.shape[0]")
+    p = coefficients.shape[0]
     squared = coefficients.pow(2).reshape(p, -1).sum(dim=1)  # [p]
     return torch.cat([squared[:1], squared[1::2] + squared[2::2]])
 
 
+def indexed_by_a_and_b(values: torch.Tensor, basis: torch.Tensor) -> None:
+    """The check of ``fourier_2d`` that ``values`` is a function of (a, b) for the basis's p."""
+    p = basis.shape[0]
+    if values.ndim < 2 or values.shape[:2] != (p, p):
+        raise ValueError(f"values must have shape (p, p, ...) = ({p}, {p}, ...), got {tuple(values.shape)}")
+
+
+@arguments(basis=tensor("* *", float), values=tensor(dtype=float), where=indexed_by_a_and_b)
 def fourier_2d(values: torch.Tensor, basis: torch.Tensor) -> torch.Tensor:
     """The 2-D Fourier transform of functions of (a, b).
 
@@ -58,14 +71,13 @@ def fourier_2d(values: torch.Tensor, basis: torch.Tensor) -> torch.Tensor:
         [p, p, ...] float64: entry [i, j, ...] = sum over a, b of
         basis[i, a] * basis[j, b] * values[a, b, ...].
     """
-    require_tensor(basis, "basis", ndim=2, dtype_kind="float")
-    p = basis.shape[0]
-    require_tensor(values, "values", dtype_kind="float")
-    if values.ndim < 2 or values.shape[:2] != (p, p):
-        raise ValueError(f"values must have shape (p, p, ...) = ({p}, {p}, ...), got {tuple(values.shape)}")
     return torch.einsum("ia,jb,ab...->ij...", basis, basis, values.to(torch.float64))
 
 
+@arguments(
+    coefficients_2d=tensor("* * *", float),
+    frequency=lambda coefficients_2d: frequency_mod(coefficients_2d.shape[0]),
+)
 def frequency_fve(coefficients_2d: torch.Tensor, frequency: int) -> torch.Tensor:
     """The fraction of each function's variance explained by one frequency.
 
@@ -80,16 +92,18 @@ def frequency_fve(coefficients_2d: torch.Tensor, frequency: int) -> torch.Tensor
     Returns:
         [n] float in [0, 1] (0 for a constant function, which has no variance to explain).
     """
-    require_tensor(coefficients_2d, "coefficients_2d", ndim=3, dtype_kind="float")
-    p = coefficients_2d.shape[0]
-    k = require_frequency(frequency, p)
-    rows = [0, 2 * k - 1, 2 * k]
+    rows = [0, 2 * frequency - 1, 2 * frequency]
     constant = coefficients_2d[0, 0].pow(2)  # [n]
     explained = coefficients_2d[rows][:, rows].pow(2).sum(dim=(0, 1)) - constant  # [n]
     total = coefficients_2d.pow(2).sum(dim=(0, 1)) - constant  # [n]
     return torch.where(total > 0, explained / total.clamp(min=1e-300), 0.0)  # a constant function: 0
 
 
+@arguments(
+    p=odd,
+    frequencies=lambda p: frequencies_mod(p),
+    coefficients=lambda frequencies: tensor((len(frequencies),), float),
+)
 def idealised_logits(p: int, frequencies: list[int], coefficients: torch.Tensor) -> torch.Tensor:
     """The logits of the idealised algorithm: a sum of waves in a + b - c.
 
@@ -102,9 +116,6 @@ def idealised_logits(p: int, frequencies: list[int], coefficients: torch.Tensor)
         [p * p, p] float64, row a * p + b, column c:
         sum over i of coefficients[i] * cos(w_i * (a + b - c)).
     """
-    p = require_odd(p)
-    frequencies = require_frequencies(frequencies, p)
-    require_tensor(coefficients, "coefficients", shape=(len(frequencies),), dtype_kind="float")
     x = torch.arange(p, dtype=torch.float64)
     a_plus_b_minus_c = x[:, None, None] + x[None, :, None] - x[None, None, :]  # [p, p, p]
     w = 2 * math.pi * torch.tensor(frequencies, dtype=torch.float64) / p  # [K]
@@ -112,6 +123,7 @@ def idealised_logits(p: int, frequencies: list[int], coefficients: torch.Tensor)
     return (waves @ coefficients.to(torch.float64)).reshape(p * p, p)
 
 
+@arguments(basis=tensor("* *", float), frequencies=lambda basis: frequencies_mod(basis.shape[0]))
 def keep_frequencies(values: torch.Tensor, basis: torch.Tensor, frequencies: list[int]) -> torch.Tensor:
     """Project functions of (a, b) onto the terms of the given frequencies.
 
@@ -127,9 +139,6 @@ def keep_frequencies(values: torch.Tensor, basis: torch.Tensor, frequencies: lis
     Returns:
         [p, p, ...] float64, the projection, indexed [a, b, ...] like ``values``.
     """
-    require_tensor(basis, "basis", ndim=2, dtype_kind="float")
-    p = basis.shape[0]
-    frequencies = require_frequencies(frequencies, p)
     rows = [0] + [row for k in frequencies for row in (2 * k - 1, 2 * k)]
     kept = basis[rows]  # [m, p]
     coefficients = fourier_2d(values, basis)[rows][:, rows]  # [m, m, ...]

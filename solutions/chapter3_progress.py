@@ -9,9 +9,10 @@ import math
 
 import torch
 
-from interp_course.core.validation import require_frequencies, require_odd, require_positive_float, require_tensor
+from interp_course.core.validation import arguments, frequencies_mod, odd, positive, tensor
 
 
+@arguments(p=odd, frequencies=lambda p: frequencies_mod(p))
 def sum_directions(p: int, frequencies: list[int]) -> torch.Tensor:
     """The directions cos(w(a + b)) and sin(w(a + b)) over the grid of inputs.
 
@@ -23,8 +24,6 @@ def sum_directions(p: int, frequencies: list[int]) -> torch.Tensor:
         [2K, p * p] float64 with orthonormal rows: row 2i is cos(w_i (a + b)) and row 2i + 1
         is sin(w_i (a + b)), column a * p + b, each scaled to unit norm.
     """
-    p = require_odd(p)
-    frequencies = require_frequencies(frequencies, p)
     x = torch.arange(p, dtype=torch.float64)
     a_plus_b = (x[:, None] + x[None, :]).flatten()  # [p * p], entry a * p + b
     rows = []
@@ -35,18 +34,12 @@ def sum_directions(p: int, frequencies: list[int]) -> torch.Tensor:
     return directions / directions.norm(dim=1, keepdim=True)
 
 
-def _project(logits: torch.Tensor, directions: torch.Tensor) -> torch.Tensor:
-    """The part of each column of logits [p * p, p] in the span of directions [m, p * p]."""
-    return directions.T @ (directions @ logits)  # [p * p, p]
-
-
-def _require_grid(logits: torch.Tensor, labels: torch.Tensor, directions: torch.Tensor) -> torch.Tensor:
-    require_tensor(logits, "logits", ndim=2, dtype_kind="float")
-    require_tensor(labels, "labels", shape=(logits.shape[0],), dtype_kind="int")
-    require_tensor(directions, "directions", shape=(None, logits.shape[0]), dtype_kind="float")
-    return logits.to(torch.float64)
-
-
+@arguments(
+    logits=tensor("inputs p", float),
+    labels=tensor("inputs", int),
+    directions=tensor("m inputs", float),
+    train_indices=tensor("n_train", int),
+)
 def excluded_loss(
     logits: torch.Tensor, labels: torch.Tensor, directions: torch.Tensor, train_indices: torch.Tensor
 ) -> torch.Tensor:
@@ -62,12 +55,12 @@ def excluded_loss(
         Scalar float64: the cross-entropy, on the training rows, of the logits minus their
         projection onto the directions (each answer's column projected separately).
     """
-    logits = _require_grid(logits, labels, directions)
-    require_tensor(train_indices, "train_indices", ndim=1, dtype_kind="int")
-    excluded = logits - _project(logits, directions)  # [p * p, p]
+    logits = logits.to(torch.float64)
+    excluded = logits - directions.T @ (directions @ logits)  # [p * p, p]: minus the projection
     return torch.nn.functional.cross_entropy(excluded[train_indices], labels[train_indices])
 
 
+@arguments(logits=tensor("inputs p", float), labels=tensor("inputs", int), directions=tensor("m inputs", float))
 def restricted_loss(logits: torch.Tensor, labels: torch.Tensor, directions: torch.Tensor) -> torch.Tensor:
     """The loss on every input when the logits keep only the key-frequency directions.
 
@@ -81,13 +74,24 @@ def restricted_loss(logits: torch.Tensor, labels: torch.Tensor, directions: torc
         Scalar float64: the cross-entropy over all p * p inputs of
         projection + mean over inputs of (logits - projection).
     """
-    logits = _require_grid(logits, labels, directions)
-    kept = _project(logits, directions)  # [p * p, p]
+    logits = logits.to(torch.float64)
+    kept = directions.T @ (directions @ logits)  # [p * p, p]: the projection onto the directions
     rest = logits - kept
     restricted = kept + rest.mean(dim=0, keepdim=True)
     return torch.nn.functional.cross_entropy(restricted, labels)
 
 
+def shares_of_a_whole(values: torch.Tensor) -> None:
+    """The check of ``gini`` on its values: non-negative, not all zero, along a last dimension."""
+    if values.ndim == 0 or values.shape[-1] < 1:
+        raise ValueError(f"values must have a last dimension of at least 1, got shape {tuple(values.shape)}")
+    if (values < 0).any():
+        raise ValueError("values must be non-negative (e.g. squared norms)")
+    if (values.sum(dim=-1) == 0).any():
+        raise ValueError("values must not be all zero: the Gini coefficient of nothing is undefined")
+
+
+@arguments(values=tensor(dtype=float), where=shares_of_a_whole)
 def gini(values: torch.Tensor) -> torch.Tensor:
     """The Gini coefficient of non-negative values, along the last dimension.
 
@@ -101,19 +105,27 @@ def gini(values: torch.Tensor) -> torch.Tensor:
     Returns:
         [...] float.
     """
-    require_tensor(values, "values", dtype_kind="float")
-    if values.ndim == 0 or values.shape[-1] < 1:
-        raise ValueError(f"values must have a last dimension of at least 1, got shape {tuple(values.shape)}")
-    if (values < 0).any():
-        raise ValueError("values must be non-negative (e.g. squared norms)")
-    if (values.sum(dim=-1) == 0).any():
-        raise ValueError("values must not be all zero: the Gini coefficient of nothing is undefined")
     n = values.shape[-1]
     ordered = values.sort(dim=-1).values
     rank = torch.arange(1, n + 1, dtype=values.dtype)  # [n]
     return ((2 * rank - n - 1) * ordered).sum(dim=-1) / (n * ordered.sum(dim=-1))
 
 
+def at_least_two_checkpoints(steps: torch.Tensor) -> None:
+    """The check of ``detect_phases`` on the number of checkpoints."""
+    if steps.shape[0] < 2:
+        raise ValueError(f"steps must hold at least 2 checkpoints, got {steps.shape[0]}")
+
+
+@arguments(
+    steps=tensor("n", int),
+    excluded=tensor("n", float),
+    restricted=tensor("n", float),
+    weight_norm=tensor("n", float),
+    threshold=positive,
+    settle=positive,
+    where=at_least_two_checkpoints,
+)
 def detect_phases(
     steps: torch.Tensor,
     excluded: torch.Tensor,
@@ -145,14 +157,7 @@ def detect_phases(
         {"memorisation": (start, end), "circuit formation": (start, end) or None,
         "clean-up": (start, end) or None}, steps as Python ints.
     """
-    require_tensor(steps, "steps", ndim=1, dtype_kind="int")
     n = steps.shape[0]
-    if n < 2:
-        raise ValueError(f"steps must hold at least 2 checkpoints, got {n}")
-    for name, series in (("excluded", excluded), ("restricted", restricted), ("weight_norm", weight_norm)):
-        require_tensor(series, name, shape=(n,), dtype_kind="float")
-    require_positive_float(threshold, "threshold")
-    require_positive_float(settle, "settle")
     last = int(steps[-1])
     lowest = int(excluded.argmin())
     phases: dict[str, tuple[int, int] | None] = {

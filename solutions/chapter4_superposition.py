@@ -14,16 +14,25 @@ from __future__ import annotations
 
 import torch
 
-from interp_course.core.validation import (
-    require_finite,
-    require_fits,
-    require_int,
-    require_number,
-    require_same_dtype,
-    require_tensor,
+from interp_course.core.validation import arguments, integer, number, require_fits, tensor
+
+
+def probabilities(feature_probability: torch.Tensor) -> None:
+    """The check of ``generate_batch`` on the values of ``feature_probability``."""
+    if not bool(((feature_probability >= 0) & (feature_probability <= 1)).all()):
+        raise ValueError("feature_probability must hold probabilities, in [0, 1]")
+
+
+def batch_fits_in_memory(batch_size: int, feature_probability: torch.Tensor) -> None:
+    """The check of ``generate_batch`` that its result is not too large to allocate."""
+    require_fits((batch_size, *feature_probability.shape), f"batch_size = {batch_size}")
+
+
+@arguments(
+    batch_size=integer(minimum=1),
+    feature_probability=tensor("instances n_features", float, non_empty=True),
+    where=(probabilities, batch_fits_in_memory),
 )
-
-
 def generate_batch(
     batch_size: int, feature_probability: torch.Tensor, generator: torch.Generator
 ) -> torch.Tensor:
@@ -42,17 +51,17 @@ def generate_batch(
     Returns:
         [batch_size, instances, n_features] float, zero where a feature is absent.
     """
-    batch_size = require_int(batch_size, "batch_size", minimum=1)
-    require_tensor(feature_probability, "feature_probability", ndim=2, dtype_kind="float", non_empty=True)
-    if not bool(((feature_probability >= 0) & (feature_probability <= 1)).all()):
-        raise ValueError("feature_probability must hold probabilities, in [0, 1]")
     shape = (batch_size, *feature_probability.shape)
-    require_fits(shape, f"batch_size = {batch_size}")
     values = torch.rand(shape, generator=generator)
     present = torch.rand(shape, generator=generator) < feature_probability
     return values * present
 
 
+@arguments(
+    W=tensor("instances n_hidden n_features", float, non_empty=True),
+    b=tensor("instances n_features", float, same_dtype_as="W"),
+    features=tensor("batch instances n_features", float, non_empty=True, same_dtype_as="W"),
+)
 def toy_forward(W: torch.Tensor, b: torch.Tensor, features: torch.Tensor) -> torch.Tensor:
     """The toy model: compress into n_hidden dimensions with W, decode with Wᵀ, add b, ReLU.
 
@@ -64,12 +73,16 @@ def toy_forward(W: torch.Tensor, b: torch.Tensor, features: torch.Tensor) -> tor
     Returns:
         [batch, instances, n_features], the reconstruction ReLU(Wᵀ W x + b).
     """
-    _require_toy_shapes(W, b, features=features)
     hidden = torch.einsum("bif,ihf->bih", features, W)  # [batch, instances, n_hidden]
     out = torch.einsum("bih,ihf->bif", hidden, W) + b  # [batch, instances, n_features]
     return torch.relu(out)
 
 
+@arguments(
+    output=tensor("batch instances n_features", float, non_empty=True),
+    features=tensor("batch instances n_features", float),
+    importance=tensor("instances n_features", float, same_dtype_as=("output", "features"), finite=True),
+)
 def importance_weighted_loss(
     output: torch.Tensor, features: torch.Tensor, importance: torch.Tensor
 ) -> torch.Tensor:
@@ -83,10 +96,10 @@ def importance_weighted_loss(
     Returns:
         [instances]: the mean over the batch and the features of importance * (x' - x)².
     """
-    _require_loss_shapes(output, features, importance)
     return (importance * (output - features) ** 2).mean(dim=(0, 2))
 
 
+@arguments(W=tensor("instances n_hidden n_features", float, non_empty=True))
 def feature_dimensionality(W: torch.Tensor) -> torch.Tensor:
     """How much of a dimension each feature gets: D_i = ||W_i||² / Σ_j (Ŵ_i · W_j)².
 
@@ -99,13 +112,22 @@ def feature_dimensionality(W: torch.Tensor) -> torch.Tensor:
     Returns:
         [instances, n_features].
     """
-    _require_toy_shapes(W)
     norms = W.norm(dim=1, keepdim=True)  # [instances, 1, n_features]
     W_hat = W / norms.clamp(min=1e-12)
     overlaps = torch.einsum("ihf,ihg->ifg", W_hat, W)  # [instances, f, g] = Ŵ_f · W_g
     return norms[:, 0] ** 2 / (overlaps**2).sum(dim=-1).clamp(min=1e-12)
 
 
+@arguments(
+    W=tensor("instances n_hidden n_features", float, non_empty=True, trainable=True),
+    b=tensor("instances n_features", float, same_dtype_as="W", trainable=True),
+    feature_probability=tensor("instances n_features", float),
+    importance=tensor("instances n_features", float, finite=True),
+    n_steps=integer(minimum=1),
+    batch_size=integer(minimum=1),
+    lr=number(low=0, low_open=True),
+    seed=integer(),
+)
 def train_toy_model(
     W: torch.Tensor,
     b: torch.Tensor,
@@ -131,7 +153,6 @@ def train_toy_model(
     Returns:
         The loss (summed over instances) at each step, before that step's update.
     """
-    _require_training(W, b, feature_probability, importance, n_steps, batch_size, lr, seed)
     generator = torch.Generator().manual_seed(seed)
     optimizer = torch.optim.Adam([W, b], lr=lr)
     losses = []
@@ -144,40 +165,3 @@ def train_toy_model(
         losses.append(loss.item())
     return losses
 
-
-# --- argument checks: a clear error that names the argument, not an einsum traceback ---------
-
-
-def _require_toy_shapes(W: torch.Tensor, b: torch.Tensor | None = None, features: torch.Tensor | None = None) -> None:
-    """W [instances, n_hidden, n_features]; b [instances, n_features]; features [batch,
-    instances, n_features]; all float, of one dtype, with no empty dimension."""
-    require_tensor(W, "W", ndim=3, dtype_kind="float", non_empty=True)
-    instances, _, n_features = W.shape
-    if b is not None:
-        require_tensor(b, "b", shape=(instances, n_features), dtype_kind="float")
-        require_same_dtype({"W": W, "b": b})
-    if features is not None:
-        require_tensor(features, "features", shape=(None, instances, n_features), dtype_kind="float", non_empty=True)
-        require_same_dtype({"W": W, "features": features})
-
-
-def _require_loss_shapes(output: torch.Tensor, features: torch.Tensor, importance: torch.Tensor) -> None:
-    require_tensor(output, "output", ndim=3, dtype_kind="float", non_empty=True)
-    require_tensor(features, "features", shape=tuple(output.shape), dtype_kind="float")
-    require_tensor(importance, "importance", shape=tuple(output.shape[1:]), dtype_kind="float")
-    require_same_dtype({"output": output, "features": features, "importance": importance})
-    require_finite(importance, "importance")
-
-
-def _require_training(W, b, feature_probability, importance, n_steps, batch_size, lr, seed) -> None:
-    _require_toy_shapes(W, b)
-    for name, weights in (("W", W), ("b", b)):
-        if not (weights.is_leaf and weights.requires_grad):
-            raise ValueError(f"{name} must be a leaf tensor with requires_grad=True (the weights to train)")
-    require_tensor(feature_probability, "feature_probability", shape=tuple(b.shape), dtype_kind="float")
-    require_tensor(importance, "importance", shape=tuple(b.shape), dtype_kind="float")
-    require_finite(importance, "importance")
-    require_int(n_steps, "n_steps", minimum=1)
-    require_int(batch_size, "batch_size", minimum=1)
-    require_number(lr, "lr", low=0, low_open=True)
-    require_int(seed, "seed")

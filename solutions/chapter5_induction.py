@@ -9,9 +9,17 @@ from __future__ import annotations
 import torch
 
 from interp_course.core.losses import next_token_losses
-from interp_course.core.validation import require_fits, require_index, require_int, require_tensor
+from interp_course.core.validation import Contract, arguments, index, integer, require_fits, require_index, tensor
 
 
+def tokens_fit_in_memory(batch_size: int, seq_len: int) -> None:
+    """The check of ``repeated_tokens`` that its result is not too large to allocate."""
+    require_fits((batch_size, 2 * seq_len), f"batch_size = {batch_size} and seq_len = {seq_len}")
+
+
+@arguments(
+    batch_size=integer(minimum=1), seq_len=integer(minimum=1), d_vocab=integer(minimum=1), where=tokens_fit_in_memory
+)
 def repeated_tokens(batch_size: int, seq_len: int, d_vocab: int, generator: torch.Generator) -> torch.Tensor:
     """Random tokens, then the same tokens again.
 
@@ -20,14 +28,26 @@ def repeated_tokens(batch_size: int, seq_len: int, d_vocab: int, generator: torc
     Returns:
         [batch_size, 2 * seq_len] long; tokens[:, seq_len + i] == tokens[:, i].
     """
-    batch_size = require_int(batch_size, "batch_size", minimum=1)
-    seq_len = require_int(seq_len, "seq_len", minimum=1)
-    d_vocab = require_int(d_vocab, "d_vocab", minimum=1)
-    require_fits((batch_size, 2 * seq_len), f"batch_size = {batch_size} and seq_len = {seq_len}")
     first = torch.randint(0, d_vocab, (batch_size, seq_len), generator=generator)
     return torch.cat([first, first], dim=1)
 
 
+attention_pattern = tensor("batch head query_pos key_pos", float, non_empty=True)
+"""The contract of an attention pattern [batch, head, query_pos, key_pos]; see also ``square_pattern``."""
+
+
+def square_pattern(pattern: torch.Tensor) -> None:
+    """The check of an attention pattern: a query position for each key position, at least 2."""
+    if pattern.shape[-2] != pattern.shape[-1]:
+        raise ValueError(
+            "pattern must be square in its last two dimensions [batch, head, query_pos, key_pos], "
+            f"got shape {tuple(pattern.shape)}"
+        )
+    if pattern.shape[-1] < 2:
+        raise ValueError(f"pattern must cover at least 2 positions, got shape {tuple(pattern.shape)}")
+
+
+@arguments(pattern=attention_pattern, where=square_pattern)
 def previous_token_score(pattern: torch.Tensor) -> torch.Tensor:
     """How much each head attends from each token to the one just before it.
 
@@ -38,10 +58,16 @@ def previous_token_score(pattern: torch.Tensor) -> torch.Tensor:
         [head]: the mean over the batch and over query positions 1..pos-1 of the attention
         from query i to key i - 1.
     """
-    _require_pattern(pattern)
     return pattern.diagonal(offset=-1, dim1=-2, dim2=-1).mean(dim=(0, -1))
 
 
+def two_copies(pattern: torch.Tensor, seq_len: int) -> None:
+    """The check of ``induction_score`` that the pattern covers two copies of ``seq_len`` tokens."""
+    if pattern.shape[-1] != 2 * seq_len:
+        raise ValueError(f"pattern must have 2 * seq_len = {2 * seq_len} positions, got {pattern.shape[-1]}")
+
+
+@arguments(pattern=attention_pattern, seq_len=integer(minimum=1), where=(square_pattern, two_copies))
 def induction_score(pattern: torch.Tensor, seq_len: int) -> torch.Tensor:
     """How much each head attends, in the second copy of a repeated sequence, to the token
     *after* the earlier occurrence of the current token.
@@ -54,14 +80,27 @@ def induction_score(pattern: torch.Tensor, seq_len: int) -> torch.Tensor:
         [head]: the mean over the batch and over queries i = seq_len .. 2 * seq_len - 1 of the
         attention from query i to key i - seq_len + 1.
     """
-    _require_pattern(pattern)
-    seq_len = require_int(seq_len, "seq_len", minimum=1)
-    if pattern.shape[-1] != 2 * seq_len:
-        raise ValueError(f"pattern must have 2 * seq_len = {2 * seq_len} positions, got {pattern.shape[-1]}")
     stripe = pattern.diagonal(offset=-(seq_len - 1), dim1=-2, dim2=-1)  # queries seq_len-1 .. 2*seq_len-1
     return stripe[..., 1:].mean(dim=(0, -1))
 
 
+def layer_of(model) -> Contract:
+    """The contract of a layer of ``model``: an index into its blocks (a negative one is refused)."""
+    return index(len(model.blocks), "layers")
+
+
+def head_of(model, layer: int) -> Contract:
+    """The contract of a head of ``model``'s ``layer`` (itself checked first)."""
+    layer = require_index(layer, "layer", len(model.blocks), "layers")
+    return index(model.blocks[layer].attn.W_Q.shape[0], "heads")
+
+
+@arguments(
+    layer=layer_of,
+    head=head_of,
+    seq_len=integer(minimum=1),
+    tokens=lambda seq_len: tensor((None, 2 * seq_len), int, non_empty=True),
+)
 def ablated_repeat_loss(model, tokens: torch.Tensor, layer: int, head: int, seq_len: int) -> float:
     """Loss on the second copy of repeated tokens with one head zero-ablated.
 
@@ -75,9 +114,6 @@ def ablated_repeat_loss(model, tokens: torch.Tensor, layer: int, head: int, seq_
     Returns:
         The mean loss, a Python float.
     """
-    _require_head(model, layer, head)
-    seq_len = require_int(seq_len, "seq_len", minimum=1)
-    require_tensor(tokens, "tokens", shape=(None, 2 * seq_len), dtype_kind="int", non_empty=True)
 
     def zero_head(z: torch.Tensor, hook) -> torch.Tensor:
         z = z.clone()
@@ -107,17 +143,27 @@ def k_composition_scores(model) -> torch.Tensor:
     return (composed.norm(dim=(-2, -1)) / norms).detach()
 
 
+@arguments(layer=layer_of, head=head_of)
 def copying_score(model, layer: int, head: int) -> float:
     """How much a head's full OV circuit copies tokens: of the eigenvalues λ of
     W_E @ W_V[head] @ W_O[head] @ W_U ([d_vocab, d_vocab]), the fraction Σ Re(λ) / Σ |λ|.
     Near 1: attending to a token raises that same token's logit."""
-    _require_head(model, layer, head)
     attn = model.blocks[layer].attn
     circuit = model.W_E @ attn.W_V[head] @ attn.W_O[head] @ model.W_U  # [d_vocab, d_vocab]
     eigenvalues = torch.linalg.eigvals(circuit.detach())
     return (eigenvalues.real.sum() / eigenvalues.abs().sum()).item()
 
 
+def tokens_the_model_reads(model, tokens: torch.Tensor) -> None:
+    """The check of ``tokens`` for ``model``: [batch, pos] ids in its vocabulary and context."""
+    model._check_tokens(tokens)
+
+
+@arguments(
+    previous_head=lambda model: head_of(model, 0),
+    head=lambda model: head_of(model, 1),
+    where=tokens_the_model_reads,
+)
 def composed_attention(model, tokens: torch.Tensor, previous_head: int, head: int) -> torch.Tensor:
     """The attention pattern of layer-1 head ``head`` computed from the weights alone, as if
     its keys read only what the previous-token head wrote (K-composition) and its queries
@@ -136,9 +182,6 @@ def composed_attention(model, tokens: torch.Tensor, previous_head: int, head: in
     Returns:
         [batch, pos, pos]: the pattern, indexed [batch, query_pos, key_pos].
     """
-    _require_head(model, 0, previous_head)
-    _require_head(model, 1, head)
-    model._check_tokens(tokens)
     attn0, attn1 = model.blocks[0].attn, model.blocks[1].attn
     n = tokens.shape[1]
     with torch.no_grad():
@@ -151,6 +194,18 @@ def composed_attention(model, tokens: torch.Tensor, previous_head: int, head: in
         return scores.masked_fill(future, float("-inf")).softmax(dim=-1)
 
 
+def late_within_tokens(tokens: torch.Tensor, late: int) -> None:
+    """The check of ``in_context_learning_score`` that ``late`` is a position of ``tokens``."""
+    if late >= tokens.shape[1]:
+        raise ValueError(f"late must be a position of tokens, below pos = {tokens.shape[1]}, got {late}")
+
+
+@arguments(
+    tokens=tensor("batch pos", int, non_empty=True),
+    early=integer(minimum=1),
+    late=lambda early: integer(minimum=early + 1),
+    where=late_within_tokens,
+)
 def in_context_learning_score(model, tokens: torch.Tensor, early: int, late: int) -> float:
     """How much better the model predicts a late token of a context than an early one.
 
@@ -162,12 +217,6 @@ def in_context_learning_score(model, tokens: torch.Tensor, early: int, late: int
         The mean loss of predicting tokens[:, late] minus that of predicting tokens[:, early],
         a Python float: negative when the model uses its context.
     """
-    require_tensor(tokens, "tokens", ndim=2, dtype_kind="int", non_empty=True)
-    n = tokens.shape[1]
-    early = require_int(early, "early", minimum=1)
-    late = require_int(late, "late", minimum=early + 1)
-    if late >= n:
-        raise ValueError(f"late must be a position of tokens, below pos = {n}, got {late}")
     with torch.no_grad():
         losses = next_token_losses(model(tokens), tokens)  # [batch, pos - 1]; j predicts token j+1
     return (losses[:, late - 1].mean() - losses[:, early - 1].mean()).item()
@@ -187,23 +236,3 @@ def scores_over_checkpoints(run, measure) -> tuple[torch.Tensor, torch.Tensor]:
     values = [float(measure(run.model_at(step))) for step in steps]
     return torch.tensor(steps, dtype=torch.long), torch.tensor(values, dtype=torch.float64)
 
-
-# --- argument checks: a clear error that names the argument ---------------------------------
-
-
-def _require_pattern(pattern: torch.Tensor) -> None:
-    """pattern [batch, head, pos, pos]: float, square in its last two dimensions, not empty."""
-    require_tensor(pattern, "pattern", ndim=4, dtype_kind="float", non_empty=True)
-    if pattern.shape[-2] != pattern.shape[-1]:
-        raise ValueError(
-            "pattern must be square in its last two dimensions [batch, head, query_pos, key_pos], "
-            f"got shape {tuple(pattern.shape)}"
-        )
-    if pattern.shape[-1] < 2:
-        raise ValueError(f"pattern must cover at least 2 positions, got shape {tuple(pattern.shape)}")
-
-
-def _require_head(model, layer: int, head: int) -> None:
-    """``layer`` and ``head`` index the model's blocks and heads; negative indices are refused."""
-    layer = require_index(layer, "layer", len(model.blocks), "layers")
-    require_index(head, "head", model.blocks[layer].attn.W_Q.shape[0], "heads")

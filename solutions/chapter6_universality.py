@@ -10,9 +10,29 @@ import math
 
 import torch
 
-from interp_course.core.validation import require_frequencies, require_int, require_number, require_tensor
+from interp_course.core.validation import (
+    arguments,
+    frequencies_mod,
+    number,
+    require_int,
+    require_tensor,
+    tensor,
+)
 
 
+def same_names_and_shapes(state_dicts: list[dict[str, torch.Tensor]]) -> None:
+    """The check of ``stack_weights``: a non-empty list of state dicts, all with the same names and shapes."""
+    if not isinstance(state_dicts, (list, tuple)) or not state_dicts:
+        raise ValueError(f"state_dicts must be a non-empty list of state dicts, got {state_dicts!r}")
+    names = list(state_dicts[0])
+    for k, state in enumerate(state_dicts):
+        if not isinstance(state, dict) or list(state) != names:
+            raise ValueError(f"state_dicts[{k}] must have the weights {names} of state_dicts[0]")
+        for name in names:
+            require_tensor(state[name], f"state_dicts[{k}][{name!r}]", shape=tuple(state_dicts[0][name].shape))
+
+
+@arguments(where=same_names_and_shapes)
 def stack_weights(state_dicts: list[dict[str, torch.Tensor]]) -> dict[str, torch.Tensor]:
     """K models' weights as one set of weights with a leading run dimension.
 
@@ -24,17 +44,11 @@ def stack_weights(state_dicts: list[dict[str, torch.Tensor]]) -> dict[str, torch
         {name: [K, *shape]}: entry k of each tensor is model k's weight. New tensors: the
         inputs are not changed, and changing the result does not change them.
     """
-    if not isinstance(state_dicts, (list, tuple)) or not state_dicts:
-        raise ValueError(f"state_dicts must be a non-empty list of state dicts, got {state_dicts!r}")
     names = list(state_dicts[0])
-    for k, state in enumerate(state_dicts):
-        if not isinstance(state, dict) or list(state) != names:
-            raise ValueError(f"state_dicts[{k}] must have the weights {names} of state_dicts[0]")
-        for name in names:
-            require_tensor(state[name], f"state_dicts[{k}][{name!r}]", shape=tuple(state_dicts[0][name].shape))
     return {name: torch.stack([state[name] for state in state_dicts]) for name in names}
 
 
+@arguments(tokens=tensor("K batch pos", int), labels=tensor("K batch", int))
 def batched_training_step(
     model: torch.nn.Module,
     optimizer: torch.optim.Optimizer,
@@ -55,8 +69,6 @@ def batched_training_step(
         in float64) and accuracy on its batch *before* the update. The update must give each
         run the gradient of its own mean loss: backpropagate the sum of the K losses.
     """
-    require_tensor(tokens, "tokens", ndim=3, dtype_kind="int")
-    require_tensor(labels, "labels", shape=tuple(tokens.shape[:2]), dtype_kind="int")
     optimizer.zero_grad(set_to_none=True)
     logits = model(tokens).to(torch.float64)  # [K, batch, d_vocab_out]
     log_probs = logits.log_softmax(dim=-1)
@@ -67,6 +79,12 @@ def batched_training_step(
     return losses.detach(), accuracies
 
 
+@arguments(
+    steps=tensor("n", int, non_empty=True),
+    restricted_loss=tensor("n", float),
+    test_loss=tensor("n", float),
+    threshold=number(low=0, low_open=True),
+)
 def first_steps_below(
     steps: torch.Tensor, restricted_loss: torch.Tensor, test_loss: torch.Tensor, threshold: float
 ) -> tuple[int | None, int | None]:
@@ -81,10 +99,6 @@ def first_steps_below(
         (first step with restricted_loss < threshold, first step with test_loss < threshold),
         each a Python int, or None where the loss never falls below it.
     """
-    require_tensor(steps, "steps", ndim=1, dtype_kind="int", non_empty=True)
-    require_tensor(restricted_loss, "restricted_loss", shape=tuple(steps.shape), dtype_kind="float")
-    require_tensor(test_loss, "test_loss", shape=tuple(steps.shape), dtype_kind="float")
-    threshold = require_number(threshold, "threshold", low=0, low_open=True)
 
     def first(values: torch.Tensor) -> int | None:
         below = (values < threshold).nonzero()
@@ -93,6 +107,18 @@ def first_steps_below(
     return first(restricted_loss), first(test_loss)
 
 
+def logits_on_the_grid(logits: torch.Tensor) -> None:
+    """The check of ``idealised_loss`` that ``logits`` holds a row for every input (a, b)."""
+    p = logits.shape[1]
+    require_tensor(logits, "logits", shape=(p * p, p), dtype_kind="float")
+
+
+@arguments(
+    logits=tensor("inputs p", float),
+    labels=lambda logits: tensor((logits.shape[1] ** 2,), int),
+    frequencies=lambda logits: frequencies_mod(logits.shape[1]),
+    where=logits_on_the_grid,
+)
 def idealised_loss(logits: torch.Tensor, labels: torch.Tensor, frequencies: list[int]) -> float:
     """The loss of the idealised algorithm fitted to a model: how much of the model's
     performance the key frequencies' clean waves alone account for.
@@ -109,11 +135,7 @@ def idealised_loss(logits: torch.Tensor, labels: torch.Tensor, frequencies: list
     Returns:
         The loss, a Python float.
     """
-    require_tensor(logits, "logits", ndim=2, dtype_kind="float")
     p = logits.shape[1]
-    require_tensor(logits, "logits", shape=(p * p, p), dtype_kind="float")
-    require_tensor(labels, "labels", shape=(p * p,), dtype_kind="int")
-    frequencies = require_frequencies(frequencies, p)
     x = torch.arange(p, dtype=torch.float64)
     total = (x[:, None, None] + x[None, :, None] - x[None, None, :]).reshape(p * p, p)  # a + b - c
     waves = torch.stack([torch.cos(2 * math.pi * k / p * total) for k in frequencies], dim=-1)  # [p*p, p, n_freq]
@@ -123,6 +145,16 @@ def idealised_loss(logits: torch.Tensor, labels: torch.Tensor, frequencies: list
     return float(torch.nn.functional.cross_entropy(fitted, labels))
 
 
+def square_with_a_positive_mean(correct_logits: torch.Tensor) -> None:
+    """The check of ``distance_dependence``: [p, p] correct logits of a model that gets the answers right."""
+    p = require_int(correct_logits.shape[0], "correct_logits.shape[0]", minimum=2)
+    require_tensor(correct_logits, "correct_logits", shape=(p, p), dtype_kind="float")
+    mean = correct_logits.to(torch.float64).mean()
+    if not mean > 0:
+        raise ValueError(f"correct_logits must have a positive mean (a model that gets the answers right), got {float(mean):.3g}")
+
+
+@arguments(correct_logits=tensor("* *", float), where=square_with_a_positive_mean)
 def distance_dependence(correct_logits: torch.Tensor) -> float:
     """How much the correct answer's logit depends on the distance (a - b) mod p.
 
@@ -138,13 +170,9 @@ def distance_dependence(correct_logits: torch.Tensor) -> float:
     Returns:
         A Python float >= 0.
     """
-    require_tensor(correct_logits, "correct_logits", ndim=2, dtype_kind="float")
-    p = require_int(correct_logits.shape[0], "correct_logits.shape[0]", minimum=2)
-    require_tensor(correct_logits, "correct_logits", shape=(p, p), dtype_kind="float")
+    p = correct_logits.shape[0]
     values = correct_logits.to(torch.float64)
     mean = values.mean()
-    if not mean > 0:
-        raise ValueError(f"correct_logits must have a positive mean (a model that gets the answers right), got {float(mean):.3g}")
     a = torch.arange(p)[:, None]
     b = torch.arange(p)[None, :]
     distance = ((a - b) % p).flatten()  # [p * p]

@@ -13,14 +13,14 @@ import nbformat
 import pytest
 import yaml
 
-from tests.chapters import chapter_names
+from tests.chapters import CHAPTERS as CHAPTER_NAMES
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 spec = importlib.util.spec_from_file_location("set_repository", ROOT / "tools" / "set_repository.py")
 set_repository = importlib.util.module_from_spec(spec)
 spec.loader.exec_module(set_repository)
 
-CHAPTERS = [ROOT / "book" / f"{name}.ipynb" for name in chapter_names()]
+CHAPTERS = [ROOT / "book" / f"{name}.ipynb" for name in CHAPTER_NAMES]
 
 
 def first_code_cell(path):

@@ -3,32 +3,24 @@
 - one folder name per chapter: each chapter of ``_toc.yml`` has ``book/<chapter>.ipynb``,
   ``solutions/<chapter>.py``, ``interp_course/<chapter>/`` and ``tests/<chapter>/``;
 - ``interp_course/core`` imports nothing else of the course;
-- ``solutions/`` imports ``interp_course.core`` only;
-- a chapter package imports ``core``, its own solutions module and earlier chapters' packages.
+- ``solutions/`` imports ``interp_course.core`` and earlier chapters' solutions;
+- a chapter package imports ``core``, its own and earlier chapters' solutions modules, and
+  earlier chapters' packages.
 """
 
-import ast
 import pathlib
 
 import pytest
 
+from interp_course.core.fingerprint import imports_in
 from tests.chapters import CHAPTERS, ROOT
 
 
 def course_imports(path: pathlib.Path) -> list[str]:
-    """The absolute names of the course's modules that ``path`` imports."""
+    """The absolute names of the course's modules (or names in them) that ``path`` imports."""
     package = ".".join(path.relative_to(ROOT).with_suffix("").parts[:-1])
-    names = []
-    for node in ast.walk(ast.parse(path.read_text())):
-        if isinstance(node, ast.Import):
-            names += [alias.name for alias in node.names]
-        elif isinstance(node, ast.ImportFrom):
-            if node.level:
-                base = package.split(".")[: len(package.split(".")) - node.level + 1]
-                module = ".".join(base + ([node.module] if node.module else []))
-            else:
-                module = node.module or ""
-            names += [f"{module}.{alias.name}" for alias in node.names]
+    names = [f"{module}.{name}" if name else module
+             for module, imported in imports_in(path.read_text(), package) for name in imported or [""]]
     return [n for n in names if n.split(".")[0] in {"interp_course", "solutions"}]
 
 
@@ -56,15 +48,47 @@ def test_core_imports_nothing_else_of_the_course(path):
         assert name.startswith("interp_course.core"), f"{path.name} imports {name}"
 
 
+def allows(allowed: list[str], name: str) -> bool:
+    """Whether the imported ``name`` is one of the modules ``allowed``, or inside one."""
+    return any(name == a or name.startswith(a + ".") for a in allowed)
+
+
+def solutions_may_import(chapter: str) -> list[str]:
+    """``solutions/<chapter>.py`` imports the core and earlier chapters' solutions."""
+    earlier = CHAPTERS[: CHAPTERS.index(chapter)]
+    return ["interp_course.core", *(f"solutions.{c}" for c in earlier)]
+
+
+def package_may_import(chapter: str) -> list[str]:
+    """``interp_course/<chapter>/`` imports the core, its own and earlier chapters' solutions,
+    and its own and earlier chapters' packages."""
+    so_far = CHAPTERS[: CHAPTERS.index(chapter) + 1]
+    return ["interp_course.core", *(f"solutions.{c}" for c in so_far), *(f"interp_course.{c}" for c in so_far)]
+
+
 @pytest.mark.parametrize("path", python_files("solutions"), ids=lambda p: p.name)
-def test_solutions_import_core_only(path):
+def test_solutions_import_core_and_earlier_chapters_solutions(path):
+    allowed = solutions_may_import(path.stem) if path.stem in CHAPTERS else []  # __init__.py: nothing
     for name in course_imports(path):
-        assert name.startswith("interp_course.core"), f"{path.name} imports {name}"
+        assert allows(allowed, name), f"{path.name} imports {name}"
 
 
 @pytest.mark.parametrize("chapter", CHAPTERS)
-def test_a_chapter_imports_core_its_solutions_and_earlier_chapters(chapter):
-    allowed = ["interp_course.core", f"solutions.{chapter}", *(f"interp_course.{c}" for c in CHAPTERS[: CHAPTERS.index(chapter) + 1])]
+def test_a_chapter_imports_core_and_its_own_and_earlier_chapters(chapter):
+    allowed = package_may_import(chapter)
     for path in python_files(f"interp_course/{chapter}"):
         for name in course_imports(path):
-            assert any(name == a or name.startswith(a + ".") for a in allowed), f"{path.relative_to(ROOT)} imports {name}"
+            assert allows(allowed, name), f"{path.relative_to(ROOT)} imports {name}"
+
+
+def test_the_rule_refuses_what_it_should():
+    """Not vacuous: later chapters are refused, and solutions never import a chapter package."""
+    first, second = CHAPTERS[0], CHAPTERS[1]
+    assert allows(package_may_import(first), f"solutions.{first}.all_pairs")
+    assert not allows(package_may_import(first), f"solutions.{second}.anything")
+    assert not allows(package_may_import(first), f"interp_course.{second}.runs")
+    assert allows(package_may_import(second), f"solutions.{first}.all_pairs")
+    assert allows(solutions_may_import(second), f"solutions.{first}.all_pairs")
+    assert not allows(solutions_may_import(second), f"solutions.{second}.all_pairs")
+    assert not allows(solutions_may_import(second), f"interp_course.{first}.runs")
+    assert not allows(solutions_may_import(first), "solutions")

@@ -12,7 +12,7 @@ import nbformat
 import pytest
 
 from interp_course import course_times, doctor
-from interp_course.chapter_runs import chapter_runs, distinct_runs
+from interp_course.chapters import chapter_runs, distinct_runs
 from interp_course.core import run_cache
 from interp_course.core.runs import load_or_train
 from tests.chapters import CHAPTERS, ROOT
@@ -175,7 +175,7 @@ def test_chapter_runs_lists_every_run_a_notebook_loads(chapter):
             configs = getattr(induction, looped.group(1)).values()
             assert all(c in listed.values() for c in configs), f"{chapter}: not every run of induction.{looped.group(1)} is listed"
             continue
-        raise AssertionError(f"{chapter} loads {argument}, which interp_course/chapter_runs.py does not list")
+        raise AssertionError(f"{chapter} loads {argument}, which interp_course/{chapter}/manifest.py does not list")
 
 
 # -- slides ----------------------------------------------------------------------------------

@@ -24,7 +24,6 @@ import sys
 from dataclasses import dataclass, field
 
 import nbformat
-import yaml
 from markdown_it import MarkdownIt
 from mdit_py_plugins.dollarmath import dollarmath_plugin
 
@@ -55,17 +54,11 @@ class Slide:
 
 
 def chapter_notebooks() -> list[pathlib.Path]:
-    """The chapter notebooks of _toc.yml, in book order."""
-    toc = yaml.safe_load((ROOT / "_toc.yml").read_text())
+    """The chapter notebooks of _toc.yml, in book order (``interp_course.chapters``)."""
+    sys.path.insert(0, str(ROOT))  # the course of this checkout, even where another is installed
+    from interp_course.chapters import chapter_names
 
-    def files(entries):
-        for entry in entries:
-            if "file" in entry:
-                yield entry["file"]
-            yield from files(entry.get("sections", []))
-
-    names = [f for part in toc.get("parts", []) for f in files(part.get("chapters", []))]
-    return [ROOT / f"{n}.ipynb" for n in names if re.fullmatch(r"book/chapter\d+_\w+", n)]
+    return [ROOT / "book" / f"{name}.ipynb" for name in chapter_names(ROOT / "_toc.yml")]
 
 
 def first_sentence(markdown: str) -> str:

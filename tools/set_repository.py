@@ -19,13 +19,17 @@ from __future__ import annotations
 import argparse
 import pathlib
 import re
+import sys
 
 import nbformat
 import yaml
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 CONFIG = ROOT / "_config.yml"
-CHAPTERS = sorted((ROOT / "book").glob("chapter*.ipynb"))
+sys.path.insert(0, str(ROOT))  # the course of this checkout, even where another is installed
+from interp_course.chapters import chapter_names  # noqa: E402
+
+CHAPTERS = [ROOT / "book" / f"{name}.ipynb" for name in chapter_names(ROOT / "_toc.yml")]
 TAG = "colab-setup"
 URL_LINE = re.compile(r"^(repository:\n(?:  (?!url:).*\n)*  url: )(\S+)$", re.MULTILINE)  # under repository:
 # GitHub's own rules: an owner is 1-39 letters, digits and hyphens, not starting with a

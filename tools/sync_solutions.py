@@ -11,8 +11,12 @@ CommonMark, so that it renders in JupyterLab, Colab, VS Code, on GitHub and on t
 
     </details>
 
-The code in the block is the function of that name in that file, copied here; this tool
-keeps the copy equal to the answer key. `tests/test_notebooks.py` fails when they drift.
+The code in the block is the function of that name in that file, copied here without its
+argument contract (the ``@arguments(...)`` decorator of ``interp_course.core.validation``,
+whose checks the docstring states): what a learner reads, and can paste into the exercise's
+cell, is plain Python using only what the notebook imported. This tool keeps the copy equal
+to the answer key; `tests/test_notebooks.py` fails when they drift, and
+`tests/test_solution_blocks.py` pastes every block and checks it.
 
 Usage: python tools/sync_solutions.py [--check] [NOTEBOOK ...]   (default: every chapter)
 """
@@ -35,15 +39,31 @@ SOLUTION_BLOCK = re.compile(
 )
 
 
+CONTRACT_DECORATORS = {"arguments"}
+"""Decorators that state a function's argument contract: left out of the solution block."""
+
+
+def is_contract(decorator: ast.expr) -> bool:
+    """Whether ``decorator`` is ``@arguments(...)`` (or another of :data:`CONTRACT_DECORATORS`)."""
+    target = decorator.func if isinstance(decorator, ast.Call) else decorator
+    name = target.attr if isinstance(target, ast.Attribute) else getattr(target, "id", None)
+    return name in CONTRACT_DECORATORS
+
+
 def reference_source(file: str, name: str) -> str:
     """The source of the top-level function ``name`` in ``file`` (relative to the repository),
-    decorators included, ending with a newline."""
+    with its other decorators but not its argument contract, ending with a newline."""
     path = ROOT / file
     text = path.read_text()
     for node in ast.parse(text).body:
         if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and node.name == name:
-            first = min([node.lineno, *(d.lineno for d in node.decorator_list)])
-            return "\n".join(text.splitlines()[first - 1 : node.end_lineno]) + "\n"
+            contracts = [d for d in node.decorator_list if is_contract(d)]
+            first = min([node.lineno, *(d.lineno for d in node.decorator_list if not is_contract(d))])
+            lines = [
+                line for number, line in enumerate(text.splitlines()[first - 1 : node.end_lineno], start=first)
+                if not any(d.lineno <= number <= d.end_lineno for d in contracts)
+            ]
+            return "\n".join(lines) + "\n"
     raise LookupError(f"{file} has no top-level function {name!r}")
 
 

@@ -88,10 +88,10 @@ def sync(path: pathlib.Path, write: bool) -> bool:
     return new != text
 
 
-def main() -> int:
+def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--check", action="store_true", help="change nothing; exit 1 if a page differs")
-    args = parser.parse_args()
+    args = parser.parse_args(argv)
     stale = [p for p in pages() if sync(p, write=not args.check)]
     for path in stale:
         print(f"{path.relative_to(ROOT)}: {'differs from' if args.check else 'updated from'} interp_course/course_times.py")

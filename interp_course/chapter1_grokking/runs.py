@@ -4,12 +4,13 @@ Chapter 1 trains the canonical run; chapters 2 and 3 load it from the run cache 
 on the spot, with a progress bar, only if it is not there). Every run here is trained with the
 reference solutions of chapter 1 (``solutions/chapter1_grokking.py``): the data from
 ``all_pairs`` and ``train_test_split``, each update by ``training_step``. Editing one of them
-retrains the runs instead of loading stale ones (the cache key fingerprints their code).
+retrains the runs instead of loading stale ones (the cache key fingerprints this module and
+every module of the course it imports, see ``interp_course/core/fingerprint.py``).
 
 Example::
 
     from interp_course.chapter1_grokking import runs as grokking
-    run = grokking.load_or_train(grokking.CANONICAL)
+    run = grokking.load_or_train(grokking.CANONICAL)   # core.runs.load_or_train
     run.model                 # the final HookedTransformer
     run.metrics["test_accuracy"], run.metrics["eval_step"]
     run.model_at(500)         # the weights after 500 steps
@@ -21,19 +22,32 @@ from dataclasses import dataclass, field
 
 import torch
 
-from solutions.chapter1_grokking import all_pairs, final_position_loss, train_test_split, training_step
+from solutions.chapter1_grokking import all_pairs, train_test_split, training_step
 
-from ..core import runs, transformer
-from ..core.cpu import flush_denormals
-from ..core.runs import Run, RunConfig, TrainedRecord
-from ..core.training import (TrainingConfig, adamw_with_warmup, evaluate, replace_with_training,
-                             train_full_batch)
+from ..core.runs import RunConfig, TrainedRecord, load_or_train  # noqa: F401  (load_or_train: for the notebooks)
+from ..core.training import TrainingConfig, replace_with_training, train_full_batch
 from ..core.transformer import HookedTransformer, TransformerConfig
 from ..core.validation import require_fraction, require_int, require_prime
 
 
+class TrainTestSets:
+    """The train and test sets of a data set that holds every input (``tokens`` [p*p, 3],
+    ``labels`` [p*p]) and a split of them (``train_indices``, ``test_indices``: [n], or [K, n]
+    with one split per run, chapter 6)."""
+
+    tokens: torch.Tensor
+    labels: torch.Tensor
+    train_indices: torch.Tensor
+    test_indices: torch.Tensor
+
+    train_tokens = property(lambda self: self.tokens[self.train_indices])  # [(K,) n_train, 3]
+    train_labels = property(lambda self: self.labels[self.train_indices])  # [(K,) n_train]
+    test_tokens = property(lambda self: self.tokens[self.test_indices])  # [(K,) n_test, 3]
+    test_labels = property(lambda self: self.labels[self.test_indices])  # [(K,) n_test]
+
+
 @dataclass(frozen=True)
-class ModularAdditionData:
+class ModularAdditionData(TrainTestSets):
     """All p² problems ``[a, b, =] -> (a + b) mod p`` and a seeded train/test split.
 
     tokens [p*p, 3], labels [p*p]; train_indices [n_train], test_indices [n_test].
@@ -52,22 +66,6 @@ class ModularAdditionData:
         tokens, labels = all_pairs(p)
         train_indices, test_indices = train_test_split(len(labels), train_fraction, seed)
         return cls(p, train_fraction, seed, tokens, labels, train_indices, test_indices)
-
-    @property
-    def train_tokens(self) -> torch.Tensor:
-        return self.tokens[self.train_indices]  # [n_train, 3]
-
-    @property
-    def train_labels(self) -> torch.Tensor:
-        return self.labels[self.train_indices]  # [n_train]
-
-    @property
-    def test_tokens(self) -> torch.Tensor:
-        return self.tokens[self.test_indices]  # [n_test, 3]
-
-    @property
-    def test_labels(self) -> torch.Tensor:
-        return self.labels[self.test_indices]  # [n_test]
 
 
 @dataclass(frozen=True)
@@ -135,11 +133,7 @@ class GrokkingConfig(RunConfig):
     def build_model(self) -> HookedTransformer:
         return HookedTransformer(self.model_config(), seed=self.model_seed)
 
-    def trained_by(self) -> tuple:
-        return (all_pairs, train_test_split, training_step, final_position_loss,
-                train_full_batch, adamw_with_warmup, evaluate, flush_denormals, transformer)
-
-    def train(self, progress: bool = True) -> TrainedRecord:
+    def train(self, progress: bool = True, inputs: tuple = ()) -> TrainedRecord:
         """Train the run from scratch (no cache) with the reference ``training_step``."""
         data = self.data()
         description = f"p={self.p}, {self.train_fraction:.0%} train, wd={self.training.weight_decay:g}"
@@ -182,9 +176,3 @@ def train_fraction_config(train_fraction: float) -> GrokkingConfig:
         return CANONICAL
     return CANONICAL.replace(train_fraction=train_fraction, stop_at_test_accuracy=0.99)
 
-
-def load_or_train(config: GrokkingConfig = CANONICAL, progress: bool = True, verbose: bool = True) -> Run:
-    """The run for ``config``: from the run cache, or trained now (with a progress bar) and
-    saved there. ``run.metrics``: ``step``, ``train_loss``, ``train_accuracy`` [n_steps];
-    ``eval_step``, ``test_loss``, ``test_accuracy`` [n_evals]; ``run.data`` its data set."""
-    return runs.load_or_train(config, progress, verbose, expected=GrokkingConfig)

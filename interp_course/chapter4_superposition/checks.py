@@ -12,7 +12,7 @@ from ..core.exercise import ExerciseFailed, expect_tensor, exercise
 
 
 @exercise("4.1", reference.generate_batch)
-def check_generate_batch(fn: Callable) -> str:
+def check_generate_batch(fn: Callable, reference_fn: Callable) -> str:
     cases = [
         ("3 instances of 5 features", 200, torch.tensor([[1.0] * 5, [0.5] * 5, [0.05] * 5])),
         ("per-feature probabilities", 64, torch.tensor([[1.0, 0.5, 0.1, 1e-9]])),
@@ -20,7 +20,7 @@ def check_generate_batch(fn: Callable) -> str:
     ]
     for name, batch_size, probability in cases:
         got = fn(batch_size, probability, torch.Generator().manual_seed(1))
-        want = reference.generate_batch(batch_size, probability, torch.Generator().manual_seed(1))
+        want = reference_fn(batch_size, probability, torch.Generator().manual_seed(1))
         if isinstance(got, torch.Tensor) and got.shape == want.shape and got.is_floating_point():
             if (got < 0).any() or (got >= 1).any():
                 raise ExerciseFailed(f"on {name}: values must lie in [0, 1); draw them with torch.rand")
@@ -56,10 +56,10 @@ def _forward_cases():
 
 
 @exercise("4.2", reference.toy_forward)
-def check_toy_forward(fn: Callable) -> str:
+def check_toy_forward(fn: Callable, reference_fn: Callable) -> str:
     for name, W, b, x in _forward_cases():
         got = fn(W, b, x)
-        want = reference.toy_forward(W, b, x)
+        want = reference_fn(W, b, x)
         if isinstance(got, torch.Tensor) and got.shape == want.shape and got.is_floating_point():
             no_relu = torch.einsum("bih,ihf->bif", torch.einsum("bif,ihf->bih", x, W), W) + b
             if torch.allclose(got, no_relu, atol=1e-5) and (no_relu < 0).any():
@@ -73,13 +73,13 @@ def check_toy_forward(fn: Callable) -> str:
 
 
 @exercise("4.3", reference.importance_weighted_loss)
-def check_importance_weighted_loss(fn: Callable) -> str:
+def check_importance_weighted_loss(fn: Callable, reference_fn: Callable) -> str:
     g = torch.Generator().manual_seed(3)
     out, x = torch.rand(9, 4, 6, generator=g), torch.rand(9, 4, 6, generator=g)
     importance = 0.8 ** torch.arange(6.0).repeat(4, 1)
     importance[1] = 1.0
     got = fn(out, x, importance)
-    want = reference.importance_weighted_loss(out, x, importance)
+    want = reference_fn(out, x, importance)
     if isinstance(got, torch.Tensor) and got.shape == ():
         raise ExerciseFailed(
             "returned a single number; return one loss per instance, shape (instances,): "
@@ -98,7 +98,7 @@ def check_importance_weighted_loss(fn: Callable) -> str:
 
 
 @exercise("4.4", reference.train_toy_model, may_change=("W", "b"))
-def check_train_toy_model(fn: Callable) -> str:
+def check_train_toy_model(fn: Callable, reference_fn: Callable) -> str:
     def setup():
         W = torch.randn(2, 2, 5, generator=torch.Generator().manual_seed(4)).requires_grad_(True)
         b = torch.zeros(2, 5, requires_grad=True)
@@ -109,6 +109,7 @@ def check_train_toy_model(fn: Callable) -> str:
     W_got, b_got = setup()
     W_want, b_want = setup()
     got = fn(W_got, b_got, probability, importance, n_steps=25, batch_size=64, lr=1e-2, seed=5)
+    # The reference itself, not reference_fn (which runs on a copy): it must train W_want, b_want.
     want = reference.train_toy_model(W_want, b_want, probability, importance, n_steps=25, batch_size=64, lr=1e-2, seed=5)
     if not isinstance(got, list) or not all(isinstance(v, float) for v in got):
         raise ExerciseFailed("should return the list of losses, one Python float per step (loss.item())")
@@ -135,7 +136,7 @@ def check_train_toy_model(fn: Callable) -> str:
 
 
 @exercise("4.5", reference.feature_dimensionality)
-def check_feature_dimensionality(fn: Callable) -> str:
+def check_feature_dimensionality(fn: Callable, reference_fn: Callable) -> str:
     angles = 2 * torch.pi * torch.arange(5) / 5
     cases = [
         ("a pentagon (D = 2/5 each)", torch.stack([angles.cos(), angles.sin()])[None]),
@@ -145,7 +146,7 @@ def check_feature_dimensionality(fn: Callable) -> str:
     ]
     for name, W in cases:
         got = fn(W)
-        want = reference.feature_dimensionality(W)
+        want = reference_fn(W)
         if isinstance(got, torch.Tensor) and got.shape == want.shape and got.is_floating_point():
             if not torch.isfinite(got).all():
                 raise ExerciseFailed(

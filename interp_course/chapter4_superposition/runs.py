@@ -18,18 +18,29 @@ from dataclasses import dataclass
 
 import torch
 
-from solutions.chapter4_superposition import (
-    generate_batch,
-    importance_weighted_loss,
-    toy_forward,
-    train_toy_model,
-)
+from solutions.chapter4_superposition import train_toy_model
 
-from ..core import runs
-from ..core.runs import Run, RunConfig, TrainedRecord
 from ..core.cpu import flush_denormals
+from ..core.runs import Run, RunConfig, TrainedRecord, load_or_train  # noqa: F401  (load_or_train: for the notebooks)
 from ..core.training import optimizer_steps_bar
 from ..core.validation import require_int, require_positive_float
+
+
+class ToySweep(Run):
+    """A trained sweep: ``W`` [instances, n_hidden, n_features], ``b`` [instances, n_features],
+    ``losses`` [n_steps] (summed over instances)."""
+
+    @property
+    def W(self) -> torch.Tensor:
+        return self.weights["W"]
+
+    @property
+    def b(self) -> torch.Tensor:
+        return self.weights["b"]
+
+    @property
+    def losses(self) -> torch.Tensor:
+        return self.metrics["losses"]
 
 
 @dataclass(frozen=True)
@@ -41,6 +52,7 @@ class ToySweepConfig(RunConfig):
     """
 
     kind = "toy-superposition"
+    run_type = ToySweep
 
     n_features: int
     n_hidden: int
@@ -79,11 +91,7 @@ class ToySweepConfig(RunConfig):
         """(feature_probability, importance), each [instances, n_features] float."""
         return torch.tensor(self.feature_probability), torch.tensor(self.importance)
 
-    def trained_by(self) -> tuple:
-        return (initial_weights, train_toy_model, generate_batch, toy_forward, importance_weighted_loss,
-                flush_denormals)
-
-    def train(self, progress: bool = True) -> TrainedRecord:
+    def train(self, progress: bool = True, inputs: tuple = ()) -> TrainedRecord:
         """Train every instance with the reference ``train_toy_model``. Metrics: ``losses``
         [n_steps] (summed over instances); one checkpoint, the final ``W`` and ``b``."""
         W, b = initial_weights(self)
@@ -98,24 +106,6 @@ class ToySweepConfig(RunConfig):
         return TrainedRecord({"losses": torch.tensor(losses, dtype=torch.float64)}, {self.n_steps: weights})
 
 
-class ToySweep(Run):
-    """A trained sweep: ``W`` [instances, n_hidden, n_features], ``b`` [instances, n_features],
-    ``losses`` [n_steps] (summed over instances)."""
-
-    @property
-    def W(self) -> torch.Tensor:
-        return self.weights["W"]
-
-    @property
-    def b(self) -> torch.Tensor:
-        return self.weights["b"]
-
-    @property
-    def losses(self) -> torch.Tensor:
-        return self.metrics["losses"]
-
-
-ToySweepConfig.run_type = ToySweep
 
 
 def sparsity_sweep(
@@ -141,11 +131,6 @@ def initial_weights(config: ToySweepConfig) -> tuple[torch.Tensor, torch.Tensor]
     W = (torch.randn(shape, generator=generator) * std).requires_grad_(True)
     b = torch.zeros(config.n_instances, config.n_features, requires_grad=True)
     return W, b
-
-
-def load_or_train(config: ToySweepConfig, progress: bool = True, verbose: bool = True) -> ToySweep:
-    """The sweep for ``config``, from the run cache or trained now and saved there."""
-    return runs.load_or_train(config, progress, verbose, expected=ToySweepConfig)
 
 
 def importance_sparsity_grid(

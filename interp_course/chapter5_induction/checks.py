@@ -14,10 +14,10 @@ from ..core.transformer import HookedTransformer, TransformerConfig
 
 
 @exercise("5.1", reference.repeated_tokens)
-def check_repeated_tokens(fn: Callable) -> str:
+def check_repeated_tokens(fn: Callable, reference_fn: Callable) -> str:
     for batch, seq_len, vocab in [(3, 5, 10), (1, 1, 64), (4, 24, 64)]:
         got = fn(batch, seq_len, vocab, torch.Generator().manual_seed(2))
-        want = reference.repeated_tokens(batch, seq_len, vocab, torch.Generator().manual_seed(2))
+        want = reference_fn(batch, seq_len, vocab, torch.Generator().manual_seed(2))
         if isinstance(got, torch.Tensor) and got.shape == (batch, seq_len):
             raise ExerciseFailed(f"returned only one copy, shape {tuple(got.shape)}; concatenate the tokens with themselves")
         if isinstance(got, torch.Tensor) and got.shape == want.shape and not torch.equal(got[:, :seq_len], got[:, seq_len:]):
@@ -39,10 +39,10 @@ def _patterns(seq_len: int = 4) -> list[tuple[str, torch.Tensor]]:
 
 
 @exercise("5.2", reference.previous_token_score)
-def check_previous_token_score(fn: Callable) -> str:
+def check_previous_token_score(fn: Callable, reference_fn: Callable) -> str:
     for name, pattern in _patterns():
         got = fn(pattern)
-        want = reference.previous_token_score(pattern)
+        want = reference_fn(pattern)
         if isinstance(got, torch.Tensor) and got.shape == want.shape and got.is_floating_point():
             current = pattern.diagonal(dim1=-2, dim2=-1).mean(dim=(0, -1))
             if torch.allclose(got, current) and not torch.allclose(current, want):
@@ -55,7 +55,7 @@ def check_previous_token_score(fn: Callable) -> str:
 
 
 @exercise("5.3", reference.induction_score)
-def check_induction_score(fn: Callable) -> str:
+def check_induction_score(fn: Callable, reference_fn: Callable) -> str:
     seq_len = 4
     n = 2 * seq_len
     perfect = torch.zeros(1, 1, n, n)
@@ -65,7 +65,7 @@ def check_induction_score(fn: Callable) -> str:
     cases = _patterns(seq_len) + [("a perfect induction head", perfect)]
     for name, pattern in cases:
         got = fn(pattern, seq_len)
-        want = reference.induction_score(pattern, seq_len)
+        want = reference_fn(pattern, seq_len)
         if isinstance(got, torch.Tensor) and got.shape == want.shape and got.is_floating_point():
             same_token = pattern.diagonal(offset=-seq_len, dim1=-2, dim2=-1).mean(dim=(0, -1))
             if torch.allclose(got, same_token) and not torch.allclose(same_token, want):
@@ -89,13 +89,13 @@ def _tiny_model() -> HookedTransformer:
 
 
 @exercise("5.4", reference.ablated_repeat_loss)
-def check_ablated_repeat_loss(fn: Callable) -> str:
+def check_ablated_repeat_loss(fn: Callable, reference_fn: Callable) -> str:
     model = _tiny_model()
     tokens = reference.repeated_tokens(6, 5, 12, torch.Generator().manual_seed(5))
     for layer in (0, 1):
         for head in (0, 1):
             got = fn(model, tokens, layer, head, 5)
-            want = reference.ablated_repeat_loss(model, tokens, layer, head, 5)
+            want = reference_fn(model, tokens, layer, head, 5)
             if not isinstance(got, float):
                 raise ExerciseFailed(f"should return a Python float (use .item()), got {type(got).__name__}")
             if any(hp._hooks for hp in model.hook_dict.values()):
@@ -116,10 +116,10 @@ def check_ablated_repeat_loss(fn: Callable) -> str:
 
 
 @exercise("5.5", reference.k_composition_scores)
-def check_k_composition_scores(fn: Callable) -> str:
+def check_k_composition_scores(fn: Callable, reference_fn: Callable) -> str:
     model = _tiny_model()
     got = fn(model)
-    want = reference.k_composition_scores(model)
+    want = reference_fn(model)
     if isinstance(got, torch.Tensor) and got.shape == want.shape and got.is_floating_point():
         if torch.allclose(got, want.T, atol=1e-5) and not torch.allclose(want, want.T, atol=1e-5):
             raise ExerciseFailed("the result is transposed: entry [h0, h1] is layer-0 head h0 with layer-1 head h1")
@@ -132,11 +132,11 @@ def check_k_composition_scores(fn: Callable) -> str:
 
 
 @exercise("5.6", reference.copying_score)
-def check_copying_score(fn: Callable) -> str:
+def check_copying_score(fn: Callable, reference_fn: Callable) -> str:
     model = _tiny_model()
     for layer, head in [(0, 0), (1, 1)]:
         got = fn(model, layer, head)
-        want = reference.copying_score(model, layer, head)
+        want = reference_fn(model, layer, head)
         if not isinstance(got, float):
             raise ExerciseFailed(f"should return a Python float (use .item()), got {type(got).__name__}")
         attn = model.blocks[layer].attn
@@ -160,9 +160,9 @@ def check_copying_score(fn: Callable) -> str:
         attn.W_O[0].copy_(torch.eye(8, 16))
         identity_model.unembed.W_U.copy_(torch.eye(16, 12))
     got = fn(identity_model, 0, 0)
-    if not isinstance(got, float) or abs(got - reference.copying_score(identity_model, 0, 0)) > 1e-4:
+    if not isinstance(got, float) or abs(got - reference_fn(identity_model, 0, 0)) > 1e-4:
         raise ExerciseFailed(f"on a head whose circuit is a pure copier, got {got!r}, expected "
-                             f"{reference.copying_score(identity_model, 0, 0):.3f}")
+                             f"{reference_fn(identity_model, 0, 0):.3f}")
     return "two heads of a small model and a pure copying head"
 
 
@@ -176,12 +176,12 @@ def _composition_model() -> HookedTransformer:
 
 
 @exercise("5.7", reference.composed_attention)
-def check_composed_attention(fn: Callable) -> str:
+def check_composed_attention(fn: Callable, reference_fn: Callable) -> str:
     model = _composition_model()
     tokens = reference.repeated_tokens(3, 5, 12, torch.Generator().manual_seed(6))
     for previous_head, head in [(0, 1), (1, 0)]:
         got = fn(model, tokens, previous_head, head)
-        want = reference.composed_attention(model, tokens, previous_head, head)
+        want = reference_fn(model, tokens, previous_head, head)
         if isinstance(got, torch.Tensor) and got.shape == want.shape and got.is_floating_point():
             if (got.triu(1).abs() > 1e-6).any():
                 raise ExerciseFailed("a query attends to later keys: mask the future (keys after the query) with -inf before the softmax")
@@ -209,14 +209,14 @@ def _composed_without_shift(model, tokens, previous_head, head):
 
 
 @exercise("5.8", reference.in_context_learning_score)
-def check_in_context_learning_score(fn: Callable) -> str:
+def check_in_context_learning_score(fn: Callable, reference_fn: Callable) -> str:
     model = _tiny_model()
     tokens = reference.repeated_tokens(4, 5, 12, torch.Generator().manual_seed(7))
     with torch.no_grad():
         losses = next_token_losses(model(tokens), tokens)  # [batch, 9]; column j predicts token j + 1
     for early, late in [(1, 8), (2, 9), (3, 4)]:
         got = fn(model, tokens, early, late)
-        want = reference.in_context_learning_score(model, tokens, early, late)
+        want = reference_fn(model, tokens, early, late)
         if not isinstance(got, float):
             raise ExerciseFailed(f"should return a Python float (use .item()), got {type(got).__name__}")
         if abs(got + want) < 1e-6 and abs(want) > 1e-6:
@@ -245,7 +245,7 @@ class _FakeRun:
 
 
 @exercise("5.9", reference.scores_over_checkpoints)
-def check_scores_over_checkpoints(fn: Callable) -> str:
+def check_scores_over_checkpoints(fn: Callable, reference_fn: Callable) -> str:
     run = _FakeRun([0, 100, 200, 400])
     got = fn(run, lambda model: torch.tensor([model / 100.0]))
     if not (isinstance(got, tuple) and len(got) == 2):

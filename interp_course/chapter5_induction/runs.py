@@ -30,14 +30,12 @@ from typing import Iterator
 from dataclasses import dataclass
 
 import torch
-from tqdm.auto import tqdm
 
 from solutions.chapter5_induction import repeated_tokens
 
-from ..core import runs, transformer
 from ..core.losses import next_token_losses
-from ..core.runs import Run, RunConfig, TrainedRecord, snapshot, tensors_of
-from ..core.cpu import flush_denormals
+from ..core.runs import RunConfig, TrainedRecord, load_or_train  # noqa: F401  (load_or_train: for the notebooks)
+from ..core.training import TrainingConfig, gradient_step, train_loop
 from ..core.transformer import HookedTransformer, TransformerConfig
 from ..core.validation import require_int, require_positive_float
 
@@ -100,13 +98,16 @@ class InductionConfig(RunConfig):
     def build_model(self) -> HookedTransformer:
         return HookedTransformer(self.model_config(), seed=self.seed)
 
-    def trained_by(self) -> tuple:
-        return (text_with_repeats, batches_of_text_with_repeats, _draw, _repeat, repeated_tokens, next_token_losses,
-                transformer, flush_denormals)
+    def training(self) -> TrainingConfig:
+        """AdamW with torch's default betas, the learning rate warmed up linearly over
+        ``warmup_steps``, then constant."""
+        return TrainingConfig(n_steps=self.n_steps, lr=self.lr, weight_decay=self.weight_decay, beta1=0.9,
+                              beta2=0.999, warmup_steps=self.warmup_steps, eval_every=self.eval_every,
+                              checkpoint_every=self.checkpoint_every)
 
-    def train(self, progress: bool = True) -> TrainedRecord:
+    def train(self, progress: bool = True, inputs: tuple = ()) -> TrainedRecord:
         """Train the two-layer attention-only model with minibatch AdamW on fresh batches
-        (learning rate warmed up linearly over ``warmup_steps``, then constant).
+        (:func:`~interp_course.core.training.train_loop`).
 
         Metrics: ``step`` [n], ``loss`` [n] (all positions), ``loss_predictable`` [n] and
         ``loss_other`` [n] (positions a repeat makes predictable, and the rest); ``eval_step``
@@ -116,38 +117,25 @@ class InductionConfig(RunConfig):
         generator = torch.Generator().manual_seed(self.seed)
         eval_tokens = repeated_tokens(200, self.n_ctx // 2, self.d_vocab, torch.Generator().manual_seed(self.seed + 1))
         model = self.build_model()
-        optimizer = torch.optim.AdamW(model.parameters(), lr=self.lr, weight_decay=self.weight_decay, fused=True)
-        warmup = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda step: min(1.0, (step + 1) / self.warmup_steps))
-        record = {k: [] for k in ("loss", "loss_predictable", "loss_other", "eval_loss_repeated")}
-        eval_step = []
-        saved = {0: snapshot(model)}
         half = self.n_ctx // 2
         batches = batches_of_text_with_repeats(self.n_steps, self.batch_size, self, generator)
-        flush_denormals()  # in case something turned it off since the course was imported
-        for step in tqdm(range(self.n_steps), desc="induction model", disable=not progress, mininterval=0.5):
+
+        def step(optimizer: torch.optim.Optimizer) -> dict[str, float]:
             tokens, predictable = next(batches)
             losses = next_token_losses(model(tokens), tokens)  # [batch, pos - 1]
             loss = losses.mean()
-            optimizer.zero_grad()
-            loss.backward()
-            optimizer.step()
-            warmup.step()
+            gradient_step(optimizer, loss)
             mask = predictable[:, 1:]
-            record["loss"].append(loss.item())
-            record["loss_predictable"].append(losses[mask].mean().item())
-            record["loss_other"].append(losses[~mask].mean().item())
-            done = step + 1
-            if done % self.eval_every == 0 or done == self.n_steps:
-                with torch.no_grad():
-                    eval_losses = next_token_losses(model(eval_tokens), eval_tokens)
-                eval_step.append(done)
-                record["eval_loss_repeated"].append(eval_losses[:, half:].mean().item())
-            if done % self.checkpoint_every == 0 or done == self.n_steps:
-                saved[done] = snapshot(model)
-        metrics = tensors_of(record)
-        metrics["eval_step"] = torch.tensor(eval_step)
-        metrics["step"] = torch.arange(self.n_steps)
-        return TrainedRecord(metrics, saved)
+            return {"loss": loss.item(), "loss_predictable": losses[mask].mean().item(),
+                    "loss_other": losses[~mask].mean().item()}
+
+        @torch.no_grad()
+        def evaluate() -> dict[str, float]:
+            eval_losses = next_token_losses(model(eval_tokens), eval_tokens)
+            return {"eval_loss_repeated": eval_losses[:, half:].mean().item()}
+
+        return train_loop(model, self.training(), step, evaluate, progress=progress,
+                          description=f"induction model, seed {self.seed}")
 
 
 CANONICAL = InductionConfig()
@@ -226,11 +214,6 @@ def _repeat(tokens: torch.Tensor, starts: torch.Tensor, draws: torch.Tensor, len
         predictable[:, t] = continuing
         remaining = (remaining - 1).clamp(min=0)
     return tokens, predictable
-
-
-def load_or_train(config: InductionConfig = CANONICAL, progress: bool = True, verbose: bool = True) -> Run:
-    """The run for ``config``, from the run cache or trained now (with a progress bar)."""
-    return runs.load_or_train(config, progress, verbose, expected=InductionConfig)
 
 
 NAMED_WORDS = (

@@ -14,8 +14,8 @@ from typing import Callable
 import torch
 
 from solutions import chapter6_universality as reference
+from solutions.chapter1_grokking import first_step_reaching
 
-from ..chapter1_grokking.claims import first_step_reaching
 from ..chapter2_fourier import analysis as fourier
 from ..chapter3_progress import measures as progress
 from .runs import BatchRun

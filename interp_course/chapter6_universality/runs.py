@@ -24,17 +24,55 @@ from dataclasses import dataclass, field
 
 import torch
 
+from solutions.chapter1_grokking import all_pairs, train_test_split
 from solutions.chapter6_universality import batched_training_step
 
-from ..chapter1_grokking.runs import all_pairs, train_test_split
-from ..core import run_cache, runs, transformer
-from ..core.cpu import flush_denormals
-from ..core.runs import Run, RunConfig, TrainedRecord
+from ..chapter1_grokking.runs import TrainTestSets
+from ..core import run_cache
+from ..core.runs import Run, RunConfig, TrainedRecord, load_or_train  # noqa: F401  (load_or_train: for the notebooks)
 from ..core.stacked import StackedTransformer
-from ..core.training import (TrainingConfig, adamw_with_warmup, evaluate_stacked, replace_with_training,
-                             train_stacked_full_batch)
+from ..core.training import TrainingConfig, replace_with_training, train_stacked_full_batch
 from ..core.transformer import HookedTransformer, TransformerConfig
 from ..core.validation import require_fraction, require_int, require_prime
+
+
+class BatchRun(Run):
+    """A trained batch, as loaded from the run cache.
+
+    metrics: ``step`` [n] and ``eval_step`` [m] shared by the runs; ``train_loss``,
+    ``train_accuracy`` [K, n]; ``test_loss``, ``test_accuracy`` [K, m].
+    checkpoints: {step: {weight name: [K, *shape]}}.
+    """
+
+    config: BatchConfig
+
+    @property
+    def n_runs(self) -> int:
+        return self.config.n_runs
+
+    def model_at(self, step: int) -> StackedTransformer:
+        """The stacked model (in eval mode) holding every run's weights after ``step`` steps."""
+        self.require_step(step)
+        model = self.config.build_model()
+        model.load_stacked_state_dict(self.checkpoints[step])
+        return model.eval()
+
+    def member_model(self, run: int, step: int | None = None) -> HookedTransformer:
+        """Run ``run`` as a HookedTransformer (at ``step``, default the end), for chapter 2's
+        tools. With uniform attention its own attention is not frozen: use :meth:`grid_logits`."""
+        step = self.final_step if step is None else step
+        model = HookedTransformer(self.config.model_config())
+        model.load_state_dict({name: w[run] for name, w in self.model_at(step).stacked_state_dict().items()})
+        return model.eval()
+
+    @torch.no_grad()
+    def grid_logits(self, step: int) -> torch.Tensor:
+        """Every run's logits on every input at ``step``: [K, p * p, p] float64."""
+        computed = self.__dict__.setdefault("_grid_logits", {})  # the analysis asks for each step several times
+        if step not in computed:
+            tokens = self.data.tokens.expand(self.n_runs, -1, -1)  # [K, p * p, 3]
+            computed[step] = self.model_at(step)(tokens).to(torch.float64)
+        return computed[step].clone()
 
 
 @dataclass(frozen=True)
@@ -42,6 +80,7 @@ class BatchConfig(RunConfig):
     """K grokking runs at one prime, one per seed, trained together; the cache key."""
 
     kind = "grokking-batch"
+    run_type = BatchRun
 
     p: int = 31
     train_fraction: float = 0.6
@@ -83,41 +122,30 @@ class BatchConfig(RunConfig):
     def data(self) -> "BatchData":
         return BatchData.build(self.p, self.train_fraction, self.seeds)
 
-    def trained_by(self) -> tuple:
-        return (all_pairs, train_test_split, batched_training_step, train_stacked_full_batch, adamw_with_warmup,
-                evaluate_stacked, flush_denormals, StackedTransformer, transformer)
-
     def describe(self) -> str:
         attention = "uniform attention" if self.uniform_attention else "attention"
         return f"p={self.p}, {self.n_runs} seeds, {attention}"
 
-    def train(self, progress: bool = True) -> TrainedRecord:
+    def train(self, progress: bool = True, inputs: tuple = ()) -> TrainedRecord:
         data = self.data()
         return train_stacked_full_batch(
             self.build_model(), data.train_tokens, data.train_labels, data.test_tokens, data.test_labels,
             self.training, batched_training_step, progress=progress, description=self.describe(),
         )
 
-    def validate_record(self, record: dict) -> None:
-        """The cached payload's schema: metrics with a run dimension, and every checkpoint
-        holding [K, *shape] for each weight of the runs' model."""
-        invalid = run_cache.InvalidRunFile
-        metrics, checkpoints = record.get("metrics"), record.get("checkpoints")
-        if not isinstance(metrics, dict) or not all(isinstance(v, torch.Tensor) for v in metrics.values()):
-            raise invalid("its metrics are not {name: tensor}")
-        for name in ("train_loss", "test_accuracy"):
-            if name not in metrics or metrics[name].ndim != 2 or metrics[name].shape[0] != self.n_runs:
-                raise invalid(f"its metric {name} is not [{self.n_runs}, n]")
-        if not isinstance(checkpoints, dict) or not checkpoints:
-            raise invalid("it has no checkpoints")
+    def expected_shapes(self) -> dict[str, tuple[int, ...]]:
+        """Every checkpoint holds [K, *shape] for each weight of the runs' model."""
         member = HookedTransformer(self.model_config()).state_dict()
-        expected = {name: (self.n_runs, *t.shape) for name, t in member.items()}
-        for step, weights in checkpoints.items():
-            if not str(step).isdigit() or not isinstance(weights, dict):
-                raise invalid(f"checkpoint {step!r} is not {{step: {{name: tensor}}}}")
-            got = {name: tuple(t.shape) for name, t in weights.items() if isinstance(t, torch.Tensor)}
-            if got != expected:
-                raise invalid(f"the weights at step {step} do not fit {self.n_runs} runs of this model")
+        return {name: (self.n_runs, *t.shape) for name, t in member.items()}
+
+    def validate_record(self, record: dict) -> None:
+        """The cached payload's schema (:meth:`RunConfig.validate_record`), and metrics with a
+        run dimension."""
+        super().validate_record(record)
+        for name in ("train_loss", "test_accuracy"):
+            metric = record["metrics"].get(name)
+            if metric is None or metric.ndim != 2 or metric.shape[0] != self.n_runs:
+                raise run_cache.InvalidRunFile(f"its metric {name} is not [{self.n_runs}, n]")
 
     def replace(self, **changes) -> "BatchConfig":
         """A copy with some fields changed; training fields may be given directly."""
@@ -125,7 +153,7 @@ class BatchConfig(RunConfig):
 
 
 @dataclass(frozen=True)
-class BatchData:
+class BatchData(TrainTestSets):
     """Every input of modular addition at ``p`` and one train/test split per seed.
 
     tokens [p * p, 3], labels [p * p] (row a * p + b is the input (a, b));
@@ -144,64 +172,6 @@ class BatchData:
         splits = [train_test_split(p * p, train_fraction, seed) for seed in seeds]
         return cls(p, tokens, labels, torch.stack([s[0] for s in splits]), torch.stack([s[1] for s in splits]))
 
-    @property
-    def train_tokens(self) -> torch.Tensor:
-        return self.tokens[self.train_indices]  # [K, n_train, 3]
-
-    @property
-    def train_labels(self) -> torch.Tensor:
-        return self.labels[self.train_indices]  # [K, n_train]
-
-    @property
-    def test_tokens(self) -> torch.Tensor:
-        return self.tokens[self.test_indices]  # [K, n_test, 3]
-
-    @property
-    def test_labels(self) -> torch.Tensor:
-        return self.labels[self.test_indices]  # [K, n_test]
-
-
-class BatchRun(Run):
-    """A trained batch, as loaded from the run cache.
-
-    metrics: ``step`` [n] and ``eval_step`` [m] shared by the runs; ``train_loss``,
-    ``train_accuracy`` [K, n]; ``test_loss``, ``test_accuracy`` [K, m].
-    checkpoints: {step: {weight name: [K, *shape]}}.
-    """
-
-    config: BatchConfig
-
-    @property
-    def n_runs(self) -> int:
-        return self.config.n_runs
-
-    def model_at(self, step: int) -> StackedTransformer:
-        """The stacked model (in eval mode) holding every run's weights after ``step`` steps."""
-        if step not in self.checkpoints:
-            raise ValueError(f"step must be one of the saved checkpoint steps {self.checkpoint_steps}, got {step!r}")
-        model = self.config.build_model()
-        model.load_stacked_state_dict(self.checkpoints[step])
-        return model.eval()
-
-    def member_model(self, run: int, step: int | None = None) -> HookedTransformer:
-        """Run ``run`` as a HookedTransformer (at ``step``, default the end), for chapter 2's
-        tools. With uniform attention its own attention is not frozen: use :meth:`grid_logits`."""
-        step = self.final_step if step is None else step
-        model = HookedTransformer(self.config.model_config())
-        model.load_state_dict({name: w[run] for name, w in self.model_at(step).stacked_state_dict().items()})
-        return model.eval()
-
-    @torch.no_grad()
-    def grid_logits(self, step: int) -> torch.Tensor:
-        """Every run's logits on every input at ``step``: [K, p * p, p] float64."""
-        computed = self.__dict__.setdefault("_grid_logits", {})  # the analysis asks for each step several times
-        if step not in computed:
-            tokens = self.data.tokens.expand(self.n_runs, -1, -1)  # [K, p * p, 3]
-            computed[step] = self.model_at(step)(tokens).to(torch.float64)
-        return computed[step].clone()
-
-
-BatchConfig.run_type = BatchRun
 
 SEEDS = BatchConfig()
 """Eight seeds at p = 31: the robustness and universality study."""
@@ -213,8 +183,3 @@ PRIMES = {23: SEEDS.replace(p=23, seeds=(0, 1, 2, 3)), 29: SEEDS.replace(p=29, s
           31: SEEDS, 37: SEEDS.replace(p=37, seeds=(0, 1, 2, 3))}
 """{p: batch}: four seeds at each of three more primes, and the eight of :data:`SEEDS` at 31."""
 
-
-def load_or_train(config: BatchConfig = SEEDS, progress: bool = True, verbose: bool = True) -> BatchRun:
-    """The batch for ``config``: from the run cache, or trained now (with a progress bar) and
-    saved there."""
-    return runs.load_or_train(config, progress, verbose, expected=BatchConfig)

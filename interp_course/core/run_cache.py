@@ -39,7 +39,7 @@ from typing import Any, Callable
 
 import torch
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2  # 2: checkpoint steps stored as ints, not strings
 CACHE_ENV_VAR = "INTERP_COURSE_CACHE"
 
 

@@ -1,22 +1,28 @@
-"""Full-batch training on a final-position loss, as in the grokking experiments.
+"""The one training loop of the course, and the full-batch trainers built on it.
 
-The loop reads top to bottom: build the optimiser and the warm-up schedule, then for each step
-take one gradient step on the whole training set with the ``training_step`` it is given
-(chapter 1's exercise 1.4; the course's cached runs pass the reference solution), every
-``eval_every`` steps measure the test set, and at the chosen steps keep a copy of the weights.
-The trainer never imports an exercise's solution: the caller passes it in.
+:func:`train_loop` reads top to bottom: build AdamW and its warm-up schedule, then for each
+step call the ``step`` it is given (one update: chapter 1's exercise 1.4, chapter 6's 6.2, or a
+chapter's own minibatch step), record what the step returns, every ``eval_every`` steps record
+what ``evaluate`` returns, at the chosen steps keep a copy of the weights, stop early when
+``stop`` says so. It owns what every trained run needs: the progress bar with an estimate of
+the time left, checkpoints, and the guard that stops a run whose loss went NaN or inf. The loop
+never imports an exercise's solution: the caller passes the step in.
 
-Speed: only the final position's prediction enters the loss, so the model is run with
-``final_position_only=True``, which skips the last layer's queries, MLP and unembedding at the
-other positions. ``benchmarks/grokking_run.py`` measures what that saves.
+:func:`train_full_batch` (one run) and :func:`train_stacked_full_batch` (K runs stacked in one
+model, chapter 6) are that loop with a full-batch step on a final-position loss.
+
+Speed: only the final position's prediction enters the loss, so the full-batch trainers run the
+model with ``final_position_only=True``, which skips the last layer's queries, MLP and
+unembedding at the other positions. ``benchmarks/grokking_run.py`` measures what that saves.
 """
 
 from __future__ import annotations
 
 import contextlib
 import dataclasses
+import math
 from dataclasses import dataclass
-from typing import Callable, Iterator
+from typing import Any, Callable, Iterator, Mapping
 
 import torch
 from torch.optim.optimizer import register_optimizer_step_post_hook
@@ -26,7 +32,6 @@ from .cpu import flush_denormals
 from .losses import loss_and_accuracy
 from .runs import TrainedRecord, snapshot
 from .validation import require_int, require_number, require_positive_float, require_tensor
-
 
 @dataclass(frozen=True)
 class TrainingConfig:
@@ -89,6 +94,117 @@ def adamw_with_warmup(model: torch.nn.Module, config: TrainingConfig) -> tuple[t
     return optimizer, scheduler
 
 
+class NonFiniteLoss(FloatingPointError):
+    """A run's loss (or another number its step records) went NaN or inf."""
+
+
+Metrics = Mapping[str, Any]  # {name: float, or a tensor [K] with one value per stacked run}
+
+
+def _finite(value: Any) -> bool:
+    if isinstance(value, torch.Tensor):
+        return not value.is_floating_point() or bool(torch.isfinite(value).all())
+    return not isinstance(value, float) or math.isfinite(value)
+
+
+def _as_tensor(values: list) -> torch.Tensor:
+    """One metric's records as a tensor: [n] float64 for numbers, [K, n] for [K] tensors."""
+    if values and isinstance(values[0], torch.Tensor):
+        return torch.stack([torch.as_tensor(v, dtype=torch.float64).detach() for v in values], dim=-1)
+    return torch.tensor(values, dtype=torch.float64)
+
+
+def train_loop(
+    model: torch.nn.Module,
+    config: TrainingConfig,
+    step: Callable[[torch.optim.Optimizer], Metrics],
+    evaluate: Callable[[], Metrics] | None = None,
+    stop: Callable[[Metrics], bool] | None = None,
+    take_snapshot: Callable[[], dict[str, torch.Tensor]] | None = None,
+    postfix: Callable[[Metrics, Metrics], dict] | None = None,
+    progress: bool = True,
+    description: str = "training",
+) -> TrainedRecord:
+    """Train ``model`` in place with AdamW (``config``'s settings and warm-up); the record.
+
+    Args:
+        config: the optimiser, the schedule, ``n_steps``, ``eval_every``, ``checkpoint_every``.
+        step: ``step(optimizer) -> {name: value}``, one update; the values (floats, or [K]
+            tensors for K stacked runs) are recorded at every step.
+        evaluate: ``evaluate() -> {name: value}``, recorded every ``eval_every`` steps and
+            after the last.
+        stop: ``stop(evaluation) -> bool``: True ends training after this step.
+        take_snapshot: the weights to keep at a checkpoint (default: a copy of the state dict).
+        postfix: ``postfix(step_metrics, evaluation) -> {name: text}`` for the progress bar.
+
+    Returns a :class:`~interp_course.core.runs.TrainedRecord`: metrics ``step`` [n] (0 .. last
+    step taken), each name ``step`` returned [n] (or [K, n]), ``eval_step`` [m] and each name
+    ``evaluate`` returned [m] (or [K, m]), all float64 but the steps; checkpoints
+    {step: weights} at step 0, every ``checkpoint_every`` steps and after the last update.
+
+    Raises :class:`NonFiniteLoss` as soon as a recorded number is NaN or inf.
+    """
+    if not isinstance(config, TrainingConfig):
+        raise TypeError(f"config must be a TrainingConfig, got {type(config).__name__}")
+    if not callable(step):
+        raise TypeError(f"step must be a function, got {type(step).__name__}")
+    take_snapshot = take_snapshot or (lambda: snapshot(model))
+    optimizer, scheduler = adamw_with_warmup(model, config)
+    records: dict[str, list] = {}
+    evaluations: dict[str, list] = {}
+    eval_step: list[int] = []
+    checkpoints = {0: take_snapshot()}
+
+    flush_denormals()  # in case something turned it off since the course was imported
+    bar = tqdm(total=config.n_steps, desc=description, disable=not progress, mininterval=0.5)
+    try:
+        for steps_done in range(1, config.n_steps + 1):
+            metrics = step(optimizer)
+            scheduler.step()
+            for name, value in metrics.items():
+                if not _finite(value):
+                    raise NonFiniteLoss(
+                        f"{description}: {name} went {value if not isinstance(value, torch.Tensor) else 'NaN or inf'} "
+                        f"at step {steps_done}; the run is stopped and not cached (check the learning rate and "
+                        "the step function)")
+                records.setdefault(name, []).append(value)
+            last = steps_done == config.n_steps
+            if evaluate is not None and (steps_done % config.eval_every == 0 or last):
+                evaluation = evaluate()
+                eval_step.append(steps_done)
+                for name, value in evaluation.items():
+                    evaluations.setdefault(name, []).append(value)
+                if postfix is not None:
+                    bar.set_postfix(postfix(metrics, evaluation), refresh=False)
+                if stop is not None and stop(evaluation):
+                    last = True
+            if steps_done % config.checkpoint_every == 0 or last:
+                checkpoints[steps_done] = take_snapshot()
+            bar.update(1)
+            if last:
+                if steps_done < config.n_steps:  # stopped early: the bar ends full, not short of a total never meant
+                    bar.total = steps_done
+                    bar.set_description(f"{description} (stopped at step {steps_done})", refresh=False)
+                break
+    finally:
+        bar.close()
+
+    n_taken = len(next(iter(records.values()))) if records else 0
+    metrics = {"step": torch.arange(n_taken), **{name: _as_tensor(v) for name, v in records.items()}}
+    if evaluate is not None:
+        metrics["eval_step"] = torch.tensor(eval_step)
+        metrics.update({name: _as_tensor(v) for name, v in evaluations.items()})
+    return TrainedRecord(metrics, checkpoints)
+
+
+def gradient_step(optimizer: torch.optim.Optimizer, loss: torch.Tensor) -> None:
+    """One update of a minibatch step: clear the gradients, backpropagate ``loss`` (a scalar),
+    step the optimiser."""
+    optimizer.zero_grad()
+    loss.backward()
+    optimizer.step()
+
+
 @torch.no_grad()
 def evaluate(model: torch.nn.Module, tokens: torch.Tensor, labels: torch.Tensor) -> tuple[float, float]:
     """(loss, accuracy) of the final-position prediction on a whole set, as floats.
@@ -97,6 +213,18 @@ def evaluate(model: torch.nn.Module, tokens: torch.Tensor, labels: torch.Tensor)
     """
     logits = model(tokens, final_position_only=True)  # [batch, 1, d_vocab_out]
     return loss_and_accuracy(logits[:, -1], labels)
+
+
+@torch.no_grad()
+def evaluate_stacked(model: torch.nn.Module, tokens: torch.Tensor, labels: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """Per-run (loss, accuracy) of a :class:`~interp_course.core.stacked.StackedTransformer`.
+
+    tokens: [K, batch, pos] long; labels: [K, batch] long. Returns two [K] float64 tensors.
+    """
+    logits = model(tokens).to(torch.float64)  # [K, batch, d_vocab_out]
+    losses = -logits.log_softmax(dim=-1).gather(-1, labels[..., None])[..., 0].mean(dim=-1)
+    accuracies = (logits.argmax(dim=-1) == labels).to(torch.float64).mean(dim=-1)
+    return losses, accuracies
 
 
 def train_full_batch(
@@ -110,73 +238,65 @@ def train_full_batch(
     progress: bool = True,
     description: str = "training",
 ) -> TrainedRecord:
-    """Train ``model`` in place with full-batch AdamW; return the record of the run.
+    """Train ``model`` in place with full-batch AdamW (:func:`train_loop`); the record.
+
+    ``model`` is one run (a HookedTransformer) or K runs stacked in one model (a
+    :class:`~interp_course.core.stacked.StackedTransformer`, chapter 6), each on its own data;
+    a stack puts a run dimension K in front of every tensor below.
 
     Args:
-        train_tokens: [n_train, pos] long; train_labels: [n_train] long.
-        test_tokens: [n_test, pos] long; test_labels: [n_test] long.
+        train_tokens: [(K,) n_train, pos] long; train_labels: [(K,) n_train] long.
+        test_tokens: [(K,) n_test, pos] long; test_labels: [(K,) n_test] long.
         training_step: ``training_step(model, optimizer, tokens, labels) -> (loss, accuracy)``,
-            one full-batch update returning the batch's loss and accuracy before it.
+            one full-batch update returning the batch's loss and accuracy before it: floats,
+            or [K] tensors for a stack (chapter 1's exercise 1.4; chapter 6's 6.2).
+        config: the optimiser and schedule; ``stop_at_test_accuracy`` stops at the first
+            evaluation where the test accuracy (of every run of a stack) is at least that.
 
     Returns a :class:`~interp_course.core.runs.TrainedRecord`: metrics
-        ``step`` [n] (0 .. last step taken), ``train_loss`` [n], ``train_accuracy`` [n]
-        (measured on the batch before each update);
-        ``eval_step`` [m], ``test_loss`` [m], ``test_accuracy`` [m] (every ``eval_every``
-        steps, and after the last update);
-        and checkpoints {step: state_dict} at step 0, every ``checkpoint_every`` steps
-        and after the last update.
+        ``step`` [n] (0 .. last step taken), ``train_loss`` [(K,) n], ``train_accuracy``
+        [(K,) n] (measured on the batch before each update); ``eval_step`` [m], ``test_loss``
+        [(K,) m], ``test_accuracy`` [(K,) m] (every ``eval_every`` steps, and after the last
+        update); checkpoints {step: state_dict} ({name: [K, *shape]} for a stack) at step 0,
+        every ``checkpoint_every`` steps and after the last update.
     """
-    if not isinstance(config, TrainingConfig):
-        raise TypeError(f"config must be a TrainingConfig, got {type(config).__name__}")
     if not callable(training_step):
         raise TypeError(f"training_step must be a function, got {type(training_step).__name__}")
-    require_tensor(train_tokens, "train_tokens", ndim=2, dtype_kind="int")
-    require_tensor(train_labels, "train_labels", shape=(train_tokens.shape[0],), dtype_kind="int")
-    require_tensor(test_tokens, "test_tokens", ndim=2, dtype_kind="int")
-    require_tensor(test_labels, "test_labels", shape=(test_tokens.shape[0],), dtype_kind="int")
+    n_runs = getattr(model, "n_runs", None)  # a stack of runs, or None for one run
+    run_dims = () if n_runs is None else (n_runs,)
+    for name, tokens, labels in (("train", train_tokens, train_labels), ("test", test_tokens, test_labels)):
+        require_tensor(tokens, f"{name}_tokens", ndim=len(run_dims) + 2, dtype_kind="int")
+        require_tensor(labels, f"{name}_labels", shape=tuple(tokens.shape[:-1]), dtype_kind="int")
+        if tokens.shape[: len(run_dims)] != run_dims:
+            raise ValueError(f"{name}_tokens must hold one data set per run ({n_runs} runs), got {tokens.shape[0]}")
+    measure = evaluate if n_runs is None else evaluate_stacked
 
-    optimizer, scheduler = adamw_with_warmup(model, config)
-
-    train_loss, train_accuracy = [], []
-    eval_step, test_loss, test_accuracy = [], [], []
-    checkpoints = {0: snapshot(model)}
-
-    flush_denormals()  # in case something turned it off since the course was imported
-    bar = tqdm(range(config.n_steps), desc=description, disable=not progress, mininterval=0.5)
-    for step in bar:
+    def step(optimizer):
         loss, accuracy = training_step(model, optimizer, train_tokens, train_labels)
-        scheduler.step()
-        train_loss.append(loss)
-        train_accuracy.append(accuracy)
-        steps_done = step + 1
-        last = steps_done == config.n_steps
-        if steps_done % config.eval_every == 0 or last:
-            loss_t, accuracy_t = evaluate(model, test_tokens, test_labels)
-            eval_step.append(steps_done)
-            test_loss.append(loss_t)
-            test_accuracy.append(accuracy_t)
-            bar.set_postfix(train_loss=f"{loss:.2e}", test_acc=f"{accuracy_t:.3f}", refresh=False)
-            stop = (
-                config.stop_at_test_accuracy is not None
-                and accuracy_t >= config.stop_at_test_accuracy
-            )
-            if stop:
-                last = True
-        if steps_done % config.checkpoint_every == 0 or last:
-            checkpoints[steps_done] = snapshot(model)
-        if last:
-            break
-    bar.close()
+        if n_runs is not None:
+            loss, accuracy = (torch.as_tensor(v, dtype=torch.float64).detach() for v in (loss, accuracy))
+        return {"train_loss": loss, "train_accuracy": accuracy}
 
-    metrics = {
-        "step": torch.arange(len(train_loss)),
-        "train_loss": torch.tensor(train_loss, dtype=torch.float64),
-        "train_accuracy": torch.tensor(train_accuracy, dtype=torch.float64),
-        "eval_step": torch.tensor(eval_step),
-        "test_loss": torch.tensor(test_loss, dtype=torch.float64),
-        "test_accuracy": torch.tensor(test_accuracy, dtype=torch.float64),
-    }
-    return TrainedRecord(metrics, checkpoints)
+    def evaluation():
+        loss, accuracy = measure(model, test_tokens, test_labels)
+        return {"test_loss": loss, "test_accuracy": accuracy}
+
+    def postfix(metrics, evaluation):
+        if n_runs is None:
+            return {"train_loss": f"{metrics['train_loss']:.2e}", "test_acc": f"{evaluation['test_accuracy']:.3f}"}
+        return {"runs": n_runs, "min_test_acc": f"{evaluation['test_accuracy'].min():.3f}"}
+
+    threshold = config.stop_at_test_accuracy
+    return train_loop(
+        model, config, step, evaluation,
+        stop=None if threshold is None else (lambda e: bool(torch.as_tensor(e["test_accuracy"] >= threshold).all())),
+        take_snapshot=None if n_runs is None else model.stacked_state_dict,
+        postfix=postfix, progress=progress, description=description,
+    )
+
+
+train_stacked_full_batch = train_full_batch
+"""The same trainer, named for what chapter 6 does with it: K runs stacked in one model."""
 
 
 @contextlib.contextmanager
@@ -195,95 +315,3 @@ def optimizer_steps_bar(total: int, description: str, enabled: bool = True) -> I
     finally:
         hook.remove()
         bar.close()
-
-
-@torch.no_grad()
-def evaluate_stacked(model: torch.nn.Module, tokens: torch.Tensor, labels: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-    """Per-run (loss, accuracy) of a :class:`~interp_course.core.stacked.StackedTransformer`.
-
-    tokens: [K, batch, pos] long; labels: [K, batch] long. Returns two [K] float64 tensors.
-    """
-    logits = model(tokens).to(torch.float64)  # [K, batch, d_vocab_out]
-    losses = -logits.log_softmax(dim=-1).gather(-1, labels[..., None])[..., 0].mean(dim=-1)
-    accuracies = (logits.argmax(dim=-1) == labels).to(torch.float64).mean(dim=-1)
-    return losses, accuracies
-
-
-def train_stacked_full_batch(
-    model: torch.nn.Module,
-    train_tokens: torch.Tensor,
-    train_labels: torch.Tensor,
-    test_tokens: torch.Tensor,
-    test_labels: torch.Tensor,
-    config: TrainingConfig,
-    batched_step: Callable,
-    progress: bool = True,
-    description: str = "training",
-) -> TrainedRecord:
-    """Train the K runs of a :class:`~interp_course.core.stacked.StackedTransformer` at once,
-    each with full-batch AdamW on its own data: the loop of :func:`train_full_batch`, with a
-    run dimension in front of everything.
-
-    Args:
-        train_tokens: [K, n_train, pos] long; train_labels: [K, n_train] long.
-        test_tokens: [K, n_test, pos] long; test_labels: [K, n_test] long.
-        batched_step: ``batched_step(model, optimizer, tokens, labels) -> (losses, accuracies)``,
-            one update of every run, returning each run's loss and accuracy before it ([K] each;
-            chapter 6's exercise 6.2).
-        config: as for :func:`train_full_batch`; ``stop_at_test_accuracy`` stops when every run
-            has reached it.
-
-    Returns a :class:`~interp_course.core.runs.TrainedRecord` whose metrics have a leading run
-    dimension (``train_loss`` [K, n], ``test_accuracy`` [K, m], ...; ``step`` [n] and
-    ``eval_step`` [m] are shared) and whose checkpoints are {step: {name: [K, *shape]}}.
-    """
-    if not isinstance(config, TrainingConfig):
-        raise TypeError(f"config must be a TrainingConfig, got {type(config).__name__}")
-    if not callable(batched_step):
-        raise TypeError(f"batched_step must be a function, got {type(batched_step).__name__}")
-    n_runs = model.n_runs
-    require_tensor(train_tokens, "train_tokens", ndim=3, dtype_kind="int")
-    require_tensor(train_labels, "train_labels", shape=tuple(train_tokens.shape[:2]), dtype_kind="int")
-    require_tensor(test_tokens, "test_tokens", ndim=3, dtype_kind="int")
-    require_tensor(test_labels, "test_labels", shape=tuple(test_tokens.shape[:2]), dtype_kind="int")
-    if train_tokens.shape[0] != n_runs or test_tokens.shape[0] != n_runs:
-        raise ValueError(f"train_tokens and test_tokens must hold one data set per run ({n_runs} runs), "
-                         f"got {train_tokens.shape[0]} and {test_tokens.shape[0]}")
-
-    optimizer, scheduler = adamw_with_warmup(model, config)
-
-    train_loss, train_accuracy = [], []
-    eval_step, test_loss, test_accuracy = [], [], []
-    checkpoints = {0: model.stacked_state_dict()}
-    flush_denormals()  # in case something turned it off since the course was imported
-    bar = tqdm(range(config.n_steps), desc=description, disable=not progress, mininterval=0.5)
-    for step in bar:
-        losses, accuracies = batched_step(model, optimizer, train_tokens, train_labels)
-        scheduler.step()
-        train_loss.append(torch.as_tensor(losses, dtype=torch.float64).detach())
-        train_accuracy.append(torch.as_tensor(accuracies, dtype=torch.float64).detach())
-        steps_done = step + 1
-        last = steps_done == config.n_steps
-        if steps_done % config.eval_every == 0 or last:
-            losses_t, accuracies_t = evaluate_stacked(model, test_tokens, test_labels)
-            eval_step.append(steps_done)
-            test_loss.append(losses_t)
-            test_accuracy.append(accuracies_t)
-            bar.set_postfix(runs=n_runs, min_test_acc=f"{accuracies_t.min():.3f}", refresh=False)
-            if config.stop_at_test_accuracy is not None and bool((accuracies_t >= config.stop_at_test_accuracy).all()):
-                last = True
-        if steps_done % config.checkpoint_every == 0 or last:
-            checkpoints[steps_done] = model.stacked_state_dict()
-        if last:
-            break
-    bar.close()
-
-    metrics = {
-        "step": torch.arange(len(train_loss)),
-        "train_loss": torch.stack(train_loss, dim=1),  # [K, n]
-        "train_accuracy": torch.stack(train_accuracy, dim=1),
-        "eval_step": torch.tensor(eval_step),
-        "test_loss": torch.stack(test_loss, dim=1),  # [K, m]
-        "test_accuracy": torch.stack(test_accuracy, dim=1),
-    }
-    return TrainedRecord(metrics, checkpoints)

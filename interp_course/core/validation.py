@@ -2,10 +2,16 @@
 
 Each raises ``ValueError`` or ``TypeError`` with a message that names the argument and says
 what was expected, so a learner who passes the wrong thing learns what to pass instead.
+
+The reference solutions do not call them in their bodies: :func:`arguments` states each
+argument's contract once, in a decorator (``@arguments(p=prime, seed=integer())``), so that
+the body is the algorithm a learner would write, and the errors stay the ones below.
 """
 
 from __future__ import annotations
 
+import functools
+import inspect
 import math
 from typing import Sequence
 
@@ -188,3 +194,195 @@ def shape_text(shape: Sequence[int | None]) -> str:
     """(3, None) -> "(3, *)": a shape as errors show it (None: any size)."""
     parts = ["*" if s is None else str(s) for s in shape]
     return "(" + ", ".join(parts) + ("," if len(parts) == 1 else "") + ")"
+
+
+# --- contracts: the checks of a function's arguments, stated once at its boundary ------------
+#
+#     @arguments(logits=tensor("batch pos d_vocab_out", float, non_empty=True),
+#                labels=tensor("batch", int))
+#     def final_position_loss(logits, labels):
+#         ...                                   # the algorithm only
+#
+# The body stays what a learner would write; the decorator checks each argument with the
+# ``require_*`` functions above (so the errors are theirs) and hands the body the checked
+# values (``integer()`` turns a 0-d integer tensor into an int, as ``require_int`` does).
+
+
+class Contract:
+    """What one argument must be: ``check(value, name, call)`` returns the value the function's
+    body gets, or raises an error that names the argument. Made by :func:`integer`,
+    :func:`tensor`, ... and used with :func:`arguments`."""
+
+    def __init__(self, check, text: str):
+        self._check = check
+        self.text = text
+
+    def check(self, value, name: str, call: "_Call"):
+        return self._check(value, name, call)
+
+    def __repr__(self) -> str:
+        return self.text
+
+
+class _Call:
+    """What the contracts of one call share: the arguments (checked ones already replaced by
+    what their contract returned) and the sizes of the named tensor dimensions seen so far."""
+
+    def __init__(self, arguments: dict):
+        self.arguments = arguments
+        self.sizes: dict[str, int] = {}
+
+
+def integer(minimum: int | None = None) -> Contract:
+    """An int (or a 0-d integer tensor, passed on as an int), at least ``minimum`` if given."""
+    return Contract(lambda value, name, call: require_int(value, name, minimum=minimum),
+                    "integer()" if minimum is None else f"integer(minimum={minimum})")
+
+
+def number(low: float | None = None, high: float | None = None, *, low_open: bool = False,
+           high_open: bool = False) -> Contract:
+    """A finite number in the interval given (see :func:`require_number`), passed on as a float."""
+    return Contract(
+        lambda value, name, call: require_number(value, name, low=low, high=high, low_open=low_open, high_open=high_open),
+        f"number(low={low}, high={high}, low_open={low_open}, high_open={high_open})",
+    )
+
+
+def index(size: int, what: str) -> Contract:
+    """An int in 0..size-1 indexing ``size`` things called ``what`` (e.g. "heads")."""
+    return Contract(lambda value, name, call: require_index(value, name, size, what), f"index({size}, {what!r})")
+
+
+def frequency_mod(p: int) -> Contract:
+    """A frequency k of functions mod ``p``: an int in 1..(p-1)/2."""
+    return Contract(lambda value, name, call: require_frequency(value, p, name), f"frequency_mod({p})")
+
+
+def frequencies_mod(p: int, *, allow_empty: bool = False) -> Contract:
+    """Distinct frequencies of functions mod ``p``, passed on as a list of ints."""
+    return Contract(lambda value, name, call: require_frequencies(value, p, name, allow_empty=allow_empty),
+                    f"frequencies_mod({p})")
+
+
+prime = Contract(lambda value, name, call: require_prime(value, name), "prime")
+"""A prime number, passed on as an int."""
+
+odd = Contract(lambda value, name, call: require_odd(value, name), "odd")
+"""An odd int >= 3."""
+
+fraction = Contract(lambda value, name, call: require_fraction(value, name), "fraction")
+"""A number strictly between 0 and 1, passed on as a float."""
+
+positive = Contract(lambda value, name, call: require_positive_float(value, name), "positive")
+"""A finite number > 0, passed on as a float."""
+
+
+def tensor(
+    dims: str | Sequence[str | int | None] | None = None,
+    dtype: type | None = None,
+    *,
+    non_empty: bool = False,
+    finite: bool = False,
+    same_dtype_as: str | Sequence[str] = (),
+    trainable: bool = False,
+) -> Contract:
+    """A tensor, with the dimensions the docstring gives it.
+
+    Args:
+        dims: its dimensions, named as in the docstring, e.g. ``"batch pos d_vocab_out"``
+            (or a tuple of names, sizes and None). A name another argument of the same call
+            already gave a size to must have that size; the first to use a name sets it. Until
+            a name has a size, only the number of dimensions is checked. ``*`` (or None in a
+            tuple): a dimension of any size. ``dims=None``: any shape.
+        dtype: ``int`` (any integer dtype) or ``float`` (any floating-point dtype); None: any.
+        non_empty: no dimension may be 0.
+        finite: no NaN or inf.
+        same_dtype_as: the names of earlier arguments that must have the same dtype.
+        trainable: a leaf tensor with ``requires_grad=True`` (weights a function trains).
+    """
+    if isinstance(dims, str):
+        dims = tuple(None if d == "*" else d for d in dims.split())
+    names = [d for d in dims or () if isinstance(d, str)]
+    if len(set(names)) != len(names):
+        raise ValueError(f"tensor({dims!r}): a dimension name may appear once; compare sizes with a `where` check")
+    kinds = {None: None, int: "int", float: "float"}
+    if dtype not in kinds:
+        raise ValueError(f"tensor(dtype=...) must be int, float or None, got {dtype!r}")
+    others = (same_dtype_as,) if isinstance(same_dtype_as, str) else tuple(same_dtype_as)
+
+    def check(value, name: str, call: _Call) -> torch.Tensor:
+        if dims is None:
+            require_tensor(value, name, dtype_kind=kinds[dtype], non_empty=non_empty)
+        else:
+            shape = [call.sizes.get(d) if isinstance(d, str) else d for d in dims]
+            if all(size is None for size in shape):
+                require_tensor(value, name, ndim=len(shape), dtype_kind=kinds[dtype], non_empty=non_empty)
+            else:
+                require_tensor(value, name, shape=shape, dtype_kind=kinds[dtype], non_empty=non_empty)
+            for d, size in zip(dims, value.shape):
+                if isinstance(d, str):
+                    call.sizes.setdefault(d, size)
+        if others:
+            require_same_dtype({**{other: call.arguments[other] for other in others}, name: value})
+        if finite:
+            require_finite(value, name)
+        if trainable and not (value.is_leaf and value.requires_grad):
+            raise ValueError(f"{name} must be a leaf tensor with requires_grad=True (the weights to train)")
+        return value
+
+    return Contract(check, f"tensor({dims!r}, {getattr(dtype, '__name__', None)})")
+
+
+def _parameters(fn) -> tuple[str, ...]:
+    return tuple(inspect.signature(fn).parameters)
+
+
+def arguments(where=(), **contracts):
+    """Check a function's arguments before its body runs.
+
+    Each keyword names an argument and its contract: a :class:`Contract` (``integer()``,
+    ``tensor("batch pos", int)``, ``prime``, ...), or a function of earlier arguments that
+    returns one, e.g. ``frequency=lambda p: frequency_mod(p)``. Contracts are checked in the
+    order given; the body gets the values they return. ``where``: a function (or a tuple of
+    them) of arguments, by name, that raises when they do not go together, e.g. a split whose
+    training set would be empty; these run after the contracts.
+
+    The decorated function keeps its name, docstring and signature (``__wrapped__`` is the
+    plain function); ``.contracts`` and ``.where`` hold what it checks.
+    """
+    checks = tuple(where) if isinstance(where, (tuple, list)) else (where,)
+
+    def decorate(fn):
+        signature = inspect.signature(fn)
+        for name in contracts:
+            if name not in signature.parameters:
+                raise TypeError(f"@arguments names {name!r}, which is not an argument of {fn.__name__}")
+        dependent = {name: _parameters(c) for name, c in contracts.items() if not isinstance(c, Contract)}
+        where_parameters = [(check, _parameters(check)) for check in checks]
+        for uses in [*dependent.values(), *(p for _, p in where_parameters)]:
+            for name in uses:
+                if name not in signature.parameters:
+                    raise TypeError(f"a contract of {fn.__name__} reads {name!r}, which is not an argument of it")
+
+        @functools.wraps(fn)
+        def checked(*args, **kwargs):
+            try:
+                bound = signature.bind(*args, **kwargs)
+            except TypeError:
+                return fn(*args, **kwargs)  # Python's own message for a call with missing or extra arguments
+            bound.apply_defaults()
+            given = bound.arguments
+            call = _Call(given)
+            for name, contract in contracts.items():
+                if name in dependent:
+                    contract = contract(*(given[other] for other in dependent[name]))
+                given[name] = contract.check(given[name], name, call)
+            for check, uses in where_parameters:
+                check(*(given[name] for name in uses))
+            return fn(*bound.args, **bound.kwargs)
+
+        checked.contracts = dict(contracts)
+        checked.where = checks
+        return checked
+
+    return decorate

@@ -7,6 +7,7 @@ import torch
 import torch.nn.functional as F
 
 from interp_course.chapter1_grokking import runs as grokking
+from interp_course.core.runs import Run
 from interp_course.chapter3_progress import measures as progress
 from interp_course.chapter3_progress.plots import progress_overview, spectra_small_multiples
 from interp_course.chapter3_progress.viewer import CheckpointExplorer
@@ -77,7 +78,7 @@ def test_bad_input_is_named(call, message):
 def tiny_run():
     """Trained once for the module, outside any cache."""
     metrics, checkpoints = TINY.train(progress=False)
-    return grokking.Run(TINY, metrics, checkpoints)
+    return Run(TINY, metrics, checkpoints)
 
 
 def test_measures_cover_every_checkpoint(tiny_run):

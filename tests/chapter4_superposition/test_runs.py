@@ -98,7 +98,7 @@ def test_a_loaded_sweep_shows_its_weights_and_losses():
         (lambda: sp.ToySweepConfig(2, 1, ((0.5, 0.5),), ((1.0, 1.0), (1.0, 1.0))), "same number of instances"),
         (lambda: sp.ToySweepConfig(2, 1, ((0.0, 0.5),), ((1.0, 1.0),)), r"feature_probability must be in \(0, 1\]"),
         (lambda: sp.sparsity_sweep(5, 0, (0.5,)), "n_hidden must be at least 1"),
-        (lambda: sp.load_or_train("five"), "config must be a ToySweepConfig"),
+        (lambda: sp.load_or_train("five"), r"config must be a run config \(a RunConfig\), got str"),
     ],
 )
 def test_bad_input_is_a_clear_error(build, message):

@@ -37,9 +37,9 @@ def test_a_trained_batch_is_cached_and_summarised(tmp_path, monkeypatch):
 
 def test_a_cached_batch_of_the_wrong_shape_is_refused():
     good = {"metrics": {"train_loss": torch.zeros(2, 3), "test_accuracy": torch.zeros(2, 1)},
-            "checkpoints": {"0": TINY.build_model().stacked_state_dict()}}
+            "checkpoints": {0: TINY.build_model().stacked_state_dict()}}
     TINY.validate_record(good)
-    wrong = {"metrics": good["metrics"], "checkpoints": {"0": BatchConfig(p=7, seeds=(0, 1, 2)).build_model().stacked_state_dict()}}
+    wrong = {"metrics": good["metrics"], "checkpoints": {0: BatchConfig(p=7, seeds=(0, 1, 2)).build_model().stacked_state_dict()}}
     with pytest.raises(run_cache.InvalidRunFile, match="do not fit"):
         TINY.validate_record(wrong)
     with pytest.raises(run_cache.InvalidRunFile, match="train_loss"):

@@ -6,7 +6,8 @@ import pytest
 import torch
 
 from interp_course.chapter1_grokking import runs as grokking
-from interp_course.core import run_cache, runs
+from interp_course.core import fingerprint, run_cache, runs
+from interp_course.core.fingerprint import modules_behind
 from tests.tiny_runs import TINY_CONFIGS, TINY_GROKKING as TINY
 
 
@@ -55,37 +56,39 @@ def test_the_key_holds_the_config_and_a_fingerprint_of_the_code():
     assert TINY.replace(model_seed=1).cache_key() != key
 
 
+def test_the_fingerprint_covers_the_modules_a_run_is_trained_with_and_no_others():
+    behind = modules_behind(type(TINY).__module__)
+    for needed in ("interp_course.chapter1_grokking.runs", "solutions.chapter1_grokking", "interp_course.core.training",
+                   "interp_course.core.transformer", "interp_course.core.hooks", "interp_course.core"):
+        assert needed in behind
+    for unrelated in ("interp_course.chapter1_grokking.plots", "interp_course.chapter1_grokking.checks",
+                      "solutions.chapter2_fourier", "interp_course.core.exercise", "interp_course.chapter2_fourier"):
+        assert unrelated not in behind
+
+
 def test_a_changed_reference_solution_retrains_instead_of_loading_a_stale_run(monkeypatch):
-    """Editing a function the trainer calls (here: a reference solution) changes the key."""
+    """Editing the source of a module the trainer uses (here: the reference solutions) changes the key."""
     grokking.load_or_train(TINY, progress=False, verbose=False)
     import solutions.chapter1_grokking as reference
 
-    def edited_training_step(model, optimizer, tokens, labels):  # a different source text
-        return reference.training_step(model, optimizer, tokens, labels)
-
-    real_trained_by = grokking.GrokkingConfig.trained_by
-    monkeypatch.setattr(
-        grokking.GrokkingConfig, "trained_by",
-        lambda self: tuple(edited_training_step if f is reference.training_step else f for f in real_trained_by(self)),
-    )
+    real_source = fingerprint.module_source
+    monkeypatch.setattr(fingerprint, "module_source", lambda module: real_source(module) + (
+        "\nEDITED_BY_A_LEARNER = 1\n" if module is reference else ""))
     assert TINY.cache_key()["code"] != TINY_KEY["code"]
     assert run_cache.run_path(TINY.kind, TINY.cache_key()) != run_cache.run_path(TINY.kind, TINY_KEY)
     assert not run_cache.run_path(TINY.kind, TINY.cache_key()).exists()
 
 
-def test_code_fingerprint_follows_the_source():
-    def f(x):
-        return x + 1
-
-    def g(x):
-        return x + 2
-
-    assert runs.code_fingerprint((f,)) == runs.code_fingerprint((f,))
-    assert runs.code_fingerprint((f,)) != runs.code_fingerprint((g,))
+def test_windows_line_endings_give_the_same_fingerprint(monkeypatch):
+    real_source = fingerprint.module_source
+    monkeypatch.setattr(fingerprint.Path, "read_text", lambda self, encoding=None: open(self, encoding=encoding).read()
+                        .replace("\n", "\r\n"))
+    assert real_source(fingerprint).count("\r") == 0
+    assert TINY.cache_key() == TINY_KEY
 
 
 def test_load_or_train_rejects_another_config_type():
-    with pytest.raises(TypeError, match="config must be a GrokkingConfig, got str"):
+    with pytest.raises(TypeError, match="config must be a run config .a RunConfig., got str"):
         grokking.load_or_train("canonical")
 
 
