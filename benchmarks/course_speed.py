@@ -11,8 +11,13 @@ implementation of the course.
    any git revision; by default the course before issue 17's speed work), measured turn about
    in the same run, each in a fresh process. Prints the medians and the ratios.
 
+3. With ``--against REV``: part 1 for this checkout and for revision REV side by side, turn
+   about in each repeat (alternating which goes first, so that drift in the machine hits both), with each chapter's ratio of
+   cold times (this checkout's / REV's) and the ratio of the totals, medians of the repeats.
+
 Usage:
     python benchmarks/course_speed.py                     # both parts, 3 repeats each
+    python benchmarks/course_speed.py --against REV --skip-canonical --baseline REV   # this change against REV
     python benchmarks/course_speed.py --skip-notebooks    # part 2 only (a few minutes)
     python benchmarks/course_speed.py --skip-canonical --repeats 1
     python benchmarks/course_speed.py --checkout REV      # part 1 for another revision
@@ -123,6 +128,35 @@ def notebooks_part(tree: pathlib.Path, repeats: int) -> None:
           f"(median of {repeats}: {', '.join(f'{t:.1f}' for t in warm_totals)})")
 
 
+def notebooks_against(tree: pathlib.Path, other: pathlib.Path, label: str, repeats: int) -> None:
+    """Part 1 for ``tree`` and ``other`` turn about; per-chapter ratios of cold times."""
+    trees = {"this checkout": tree, label: other}
+    cold = {name: [] for name in trees}
+    warm = {name: [] for name in trees}
+    for repeat in range(repeats):
+        order = list(trees.items()) if repeat % 2 == 0 else list(trees.items())[::-1]  # turn about, first first in turn
+        for name, where in order:
+            with tempfile.TemporaryDirectory(prefix="run-cache-") as cache:
+                cold[name].append(execute_in_order(where, chapter_notebooks(where), cache))
+                warm[name].append(execute_in_order(where, chapter_notebooks(where), cache))
+            print(f"repeat {repeat + 1} of {repeats}, {name}: cold "
+                  + ", ".join(f"{chapter} {t:.1f}" for chapter, t in cold[name][-1].items())
+                  + f"; all {sum(cold[name][-1].values()):.1f} s, warm {sum(warm[name][-1].values()):.1f} s", flush=True)
+    new, old = trees
+    print(f"cold time ratios, this checkout / {label} (median of {repeats}; above 1 is slower):")
+    for chapter in cold[new][0]:
+        ratios = [n[chapter] / o[chapter] for n, o in zip(cold[new], cold[old]) if chapter in o]
+        if ratios:
+            print(f"  {chapter:28s} {statistics.median(ratios):.3f} ({', '.join(f'{r:.3f}' for r in ratios)}); "
+                  f"median {statistics.median(n[chapter] for n in cold[new]):.1f} s against "
+                  f"{statistics.median(o[chapter] for o in cold[old] if chapter in o):.1f} s")
+    for what, times in (("cold", cold), ("warm", warm)):
+        ratios = [sum(n.values()) / sum(o.values()) for n, o in zip(times[new], times[old])]
+        print(f"  all chapters {what}: {statistics.median(ratios):.3f} ({', '.join(f'{r:.3f}' for r in ratios)}); "
+              f"median {statistics.median(sum(n.values()) for n in times[new]):.1f} s against "
+              f"{statistics.median(sum(o.values()) for o in times[old]):.1f} s")
+
+
 # ---------------------------------------------------------------------------------------------
 # Part 2: the canonical run, this checkout against an earlier one
 # ---------------------------------------------------------------------------------------------
@@ -185,9 +219,12 @@ def main() -> None:
     parser.add_argument("--steps-timed", type=int, default=40, help="training steps per step-time median")
     parser.add_argument("--baseline", default=BASELINE, help="git revision to compare the canonical run with")
     parser.add_argument("--checkout", help="measure the notebooks of this git revision instead of the working tree")
+    parser.add_argument("--against", help="part 1 side by side with this git revision, with ratios")
     parser.add_argument("--skip-notebooks", action="store_true")
     parser.add_argument("--skip-canonical", action="store_true")
     args = parser.parse_args()
+    if args.against and args.skip_notebooks:
+        parser.error("--against measures the notebooks: drop --skip-notebooks")
     import torch
 
     print(f"torch {torch.__version__}, {torch.get_num_threads()} threads, {os.cpu_count()} CPUs")
@@ -200,7 +237,11 @@ def main() -> None:
             (pathlib.Path(scratch) / "baseline").mkdir()
             baseline = export_revision(args.baseline, pathlib.Path(scratch) / "baseline")
             canonical_part(tree, baseline, args.baseline, args.repeats, args.steps_timed)
-        if not args.skip_notebooks:
+        if args.against:
+            (pathlib.Path(scratch) / "against").mkdir()
+            other = export_revision(args.against, pathlib.Path(scratch) / "against")
+            notebooks_against(tree, other, args.against, args.repeats)
+        elif not args.skip_notebooks:
             notebooks_part(tree, args.repeats)
 
 

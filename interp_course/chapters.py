@@ -14,13 +14,16 @@ import functools
 import importlib
 import re
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from .core.manifest import Manifest
-from .core.runs import RunConfig
+if TYPE_CHECKING:  # reading _toc.yml needs no torch: the manifests are imported when asked for
+    from .core.manifest import Manifest
+    from .core.runs import RunConfig
 
 CHECKOUT = Path(__file__).resolve().parents[1]
 CHAPTER_NAME = re.compile(r"chapter\d+_[a-z0-9_]+")
-TOC_CHAPTER_LINE = re.compile(r"^\s*-?\s*file:\s*book/(chapter\d+_[a-z0-9_]+)\s*$", re.MULTILINE)
+TOC_CHAPTER_LINE = re.compile(
+    r"""^\s*-?\s*file:\s*["']?book/(chapter\d+_[a-z0-9_]+)(?:\.ipynb)?["']?\s*(?:#.*)?$""", re.MULTILINE)
 
 
 def chapter_names(toc: Path | None = None) -> list[str]:
@@ -35,8 +38,10 @@ def chapter_names(toc: Path | None = None) -> list[str]:
 
 
 @functools.lru_cache(maxsize=None)
-def manifest(chapter: str) -> Manifest:
+def manifest(chapter: str) -> "Manifest":
     """The manifest of ``chapter``; a clear error where the chapter has none."""
+    from .core.manifest import Manifest
+
     try:
         module = importlib.import_module(f"interp_course.{chapter}.manifest")
     except ModuleNotFoundError as error:
@@ -51,12 +56,12 @@ def manifest(chapter: str) -> Manifest:
     return found
 
 
-def manifests() -> dict[str, Manifest]:
+def manifests() -> dict[str, "Manifest"]:
     """{chapter: its manifest}, in book order."""
     return {chapter: manifest(chapter) for chapter in chapter_names()}
 
 
-def chapter_runs() -> dict[str, dict[str, RunConfig]]:
+def chapter_runs() -> dict[str, dict[str, "RunConfig"]]:
     """{chapter: {run name, as the chapter's code spells it: config}}, in book order.
 
     A run that several chapters load (chapter 1's canonical run) is listed under each.
@@ -64,9 +69,9 @@ def chapter_runs() -> dict[str, dict[str, RunConfig]]:
     return {chapter: {name: run.config for name, run in m.runs.items()} for chapter, m in manifests().items()}
 
 
-def distinct_runs() -> dict[str, RunConfig]:
+def distinct_runs() -> dict[str, "RunConfig"]:
     """Every run of the course once, under the name of the first chapter that loads it."""
-    runs: dict[str, RunConfig] = {}
+    runs: dict[str, "RunConfig"] = {}
     for chapter_runs_ in chapter_runs().values():
         for name, config in chapter_runs_.items():
             if config not in runs.values():
@@ -75,9 +80,16 @@ def distinct_runs() -> dict[str, RunConfig]:
 
 
 def run_seconds() -> dict[str, float]:
-    """{run name: measured seconds to train it from scratch}, every run once."""
+    """{run name: measured seconds to train it from scratch}, every run once. A run must have
+    one name and one time wherever it is listed (take it from the manifest that lists it first)."""
     seconds: dict[str, float] = {}
-    for m in manifests().values():
+    named: dict = {}
+    for chapter, m in manifests().items():
         for name, run in m.runs.items():
-            seconds.setdefault(name, run.seconds)
+            first = named.setdefault(run.config, name)
+            if first != name:
+                raise ValueError(f"{chapter}'s manifest lists the run {first} again as {name}: use one name")
+            if seconds.setdefault(name, run.seconds) != run.seconds:
+                raise ValueError(f"{chapter}'s manifest gives {name} {run.seconds} s, an earlier one {seconds[name]} s: "
+                                 "take the earlier chapter's TrainedRun")
     return seconds

@@ -27,17 +27,7 @@ def all_pairs(p: int) -> tuple[torch.Tensor, torch.Tensor]:
     return tokens, labels
 
 
-def both_sets_non_empty(n: int, train_fraction: float) -> None:
-    """The check of ``train_test_split`` that needs two of its arguments."""
-    n_train = round(train_fraction * n)
-    if not 0 < n_train < n:
-        raise ValueError(
-            f"train_fraction = {train_fraction} of n = {n} gives {n_train} training and "
-            f"{n - n_train} test examples; both sets must be non-empty"
-        )
-
-
-@arguments(n=integer(minimum=2), train_fraction=fraction, seed=integer(), where=both_sets_non_empty)
+@arguments(n=integer(minimum=2), train_fraction=fraction, seed=integer(), where="_both_sets_non_empty")
 def train_test_split(n: int, train_fraction: float, seed: int) -> tuple[torch.Tensor, torch.Tensor]:
     """A seeded random split of the indices ``0 .. n-1``.
 
@@ -113,3 +103,16 @@ def first_step_reaching(steps: torch.Tensor, values: torch.Tensor, threshold: fl
     if len(reached) == 0:
         return None
     return int(steps[reached[0, 0]])
+
+
+# Argument contracts (checked by @arguments; not part of the answers)
+
+
+def _both_sets_non_empty(n: int, train_fraction: float) -> None:
+    """``train_test_split``: the split leaves at least one training and one test example."""
+    n_train = round(train_fraction * n)
+    if not 0 < n_train < n:
+        raise ValueError(
+            f"train_fraction = {train_fraction} of n = {n} gives {n_train} training and "
+            f"{n - n_train} test examples; both sets must be non-empty"
+        )

@@ -30,12 +30,7 @@ def fourier_basis(p: int) -> torch.Tensor:
     return basis / basis.norm(dim=1, keepdim=True)
 
 
-def odd_length(coefficients: torch.Tensor) -> None:
-    """The check of ``norm_per_frequency`` on the length of its coefficients (one row per basis row)."""
-    require_odd(coefficients.shape[0], "coefficients.shape[0]")
-
-
-@arguments(coefficients=tensor(dtype=float), where=odd_length)
+@arguments(coefficients=tensor(dtype=float), where="_odd_length")
 def norm_per_frequency(coefficients: torch.Tensor) -> torch.Tensor:
     """Squared norm of Fourier coefficients, frequency by frequency.
 
@@ -52,14 +47,7 @@ def norm_per_frequency(coefficients: torch.Tensor) -> torch.Tensor:
     return torch.cat([squared[:1], squared[1::2] + squared[2::2]])
 
 
-def indexed_by_a_and_b(values: torch.Tensor, basis: torch.Tensor) -> None:
-    """The check of ``fourier_2d`` that ``values`` is a function of (a, b) for the basis's p."""
-    p = basis.shape[0]
-    if values.ndim < 2 or values.shape[:2] != (p, p):
-        raise ValueError(f"values must have shape (p, p, ...) = ({p}, {p}, ...), got {tuple(values.shape)}")
-
-
-@arguments(basis=tensor("* *", float), values=tensor(dtype=float), where=indexed_by_a_and_b)
+@arguments(basis=tensor("* *", float), values=tensor(dtype=float), where="_indexed_by_a_and_b")
 def fourier_2d(values: torch.Tensor, basis: torch.Tensor) -> torch.Tensor:
     """The 2-D Fourier transform of functions of (a, b).
 
@@ -143,3 +131,18 @@ def keep_frequencies(values: torch.Tensor, basis: torch.Tensor, frequencies: lis
     kept = basis[rows]  # [m, p]
     coefficients = fourier_2d(values, basis)[rows][:, rows]  # [m, m, ...]
     return torch.einsum("ia,jb,ij...->ab...", kept, kept, coefficients)
+
+
+# Argument contracts (checked by @arguments; not part of the answers)
+
+
+def _odd_length(coefficients: torch.Tensor) -> None:
+    """``norm_per_frequency``: an odd number of rows, one per row of a Fourier basis."""
+    require_odd(coefficients.shape[0], "coefficients.shape[0]")
+
+
+def _indexed_by_a_and_b(values: torch.Tensor, basis: torch.Tensor) -> None:
+    """``fourier_2d``: ``values`` is a function of (a, b), [p, p, ...], for the basis's p."""
+    p = basis.shape[0]
+    if values.ndim < 2 or values.shape[:2] != (p, p):
+        raise ValueError(f"values must have shape (p, p, ...) = ({p}, {p}, ...), got {tuple(values.shape)}")

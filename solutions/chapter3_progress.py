@@ -81,17 +81,7 @@ def restricted_loss(logits: torch.Tensor, labels: torch.Tensor, directions: torc
     return torch.nn.functional.cross_entropy(restricted, labels)
 
 
-def shares_of_a_whole(values: torch.Tensor) -> None:
-    """The check of ``gini`` on its values: non-negative, not all zero, along a last dimension."""
-    if values.ndim == 0 or values.shape[-1] < 1:
-        raise ValueError(f"values must have a last dimension of at least 1, got shape {tuple(values.shape)}")
-    if (values < 0).any():
-        raise ValueError("values must be non-negative (e.g. squared norms)")
-    if (values.sum(dim=-1) == 0).any():
-        raise ValueError("values must not be all zero: the Gini coefficient of nothing is undefined")
-
-
-@arguments(values=tensor(dtype=float), where=shares_of_a_whole)
+@arguments(values=tensor(dtype=float), where="_shares_of_a_whole")
 def gini(values: torch.Tensor) -> torch.Tensor:
     """The Gini coefficient of non-negative values, along the last dimension.
 
@@ -111,12 +101,6 @@ def gini(values: torch.Tensor) -> torch.Tensor:
     return ((2 * rank - n - 1) * ordered).sum(dim=-1) / (n * ordered.sum(dim=-1))
 
 
-def at_least_two_checkpoints(steps: torch.Tensor) -> None:
-    """The check of ``detect_phases`` on the number of checkpoints."""
-    if steps.shape[0] < 2:
-        raise ValueError(f"steps must hold at least 2 checkpoints, got {steps.shape[0]}")
-
-
 @arguments(
     steps=tensor("n", int),
     excluded=tensor("n", float),
@@ -124,7 +108,7 @@ def at_least_two_checkpoints(steps: torch.Tensor) -> None:
     weight_norm=tensor("n", float),
     threshold=positive,
     settle=positive,
-    where=at_least_two_checkpoints,
+    where="_at_least_two_checkpoints",
 )
 def detect_phases(
     steps: torch.Tensor,
@@ -176,3 +160,22 @@ def detect_phases(
     settled = [i for i in range(formed, n - 1) if drops[i] < settle]
     phases["clean-up"] = (int(steps[formed]), int(steps[settled[0]]) if settled else last)
     return phases
+
+
+# Argument contracts (checked by @arguments; not part of the answers)
+
+
+def _shares_of_a_whole(values: torch.Tensor) -> None:
+    """``gini``: non-negative values, not all zero, along a last dimension."""
+    if values.ndim == 0 or values.shape[-1] < 1:
+        raise ValueError(f"values must have a last dimension of at least 1, got shape {tuple(values.shape)}")
+    if (values < 0).any():
+        raise ValueError("values must be non-negative (e.g. squared norms)")
+    if (values.sum(dim=-1) == 0).any():
+        raise ValueError("values must not be all zero: the Gini coefficient of nothing is undefined")
+
+
+def _at_least_two_checkpoints(steps: torch.Tensor) -> None:
+    """``detect_phases``: at least two checkpoints."""
+    if steps.shape[0] < 2:
+        raise ValueError(f"steps must hold at least 2 checkpoints, got {steps.shape[0]}")

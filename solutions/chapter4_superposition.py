@@ -14,24 +14,13 @@ from __future__ import annotations
 
 import torch
 
-from interp_course.core.validation import arguments, integer, number, require_fits, tensor
-
-
-def probabilities(feature_probability: torch.Tensor) -> None:
-    """The check of ``generate_batch`` on the values of ``feature_probability``."""
-    if not bool(((feature_probability >= 0) & (feature_probability <= 1)).all()):
-        raise ValueError("feature_probability must hold probabilities, in [0, 1]")
-
-
-def batch_fits_in_memory(batch_size: int, feature_probability: torch.Tensor) -> None:
-    """The check of ``generate_batch`` that its result is not too large to allocate."""
-    require_fits((batch_size, *feature_probability.shape), f"batch_size = {batch_size}")
+from interp_course.core.validation import arguments, fits_in_memory, integer, number, tensor
 
 
 @arguments(
     batch_size=integer(minimum=1),
-    feature_probability=tensor("instances n_features", float, non_empty=True),
-    where=(probabilities, batch_fits_in_memory),
+    feature_probability=tensor("instances n_features", float, non_empty=True, probabilities=True),
+    where=fits_in_memory(lambda batch_size, feature_probability: (batch_size, *feature_probability.shape)),
 )
 def generate_batch(
     batch_size: int, feature_probability: torch.Tensor, generator: torch.Generator

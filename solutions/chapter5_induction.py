@@ -9,16 +9,23 @@ from __future__ import annotations
 import torch
 
 from interp_course.core.losses import next_token_losses
-from interp_course.core.validation import Contract, arguments, index, integer, require_fits, require_index, tensor
-
-
-def tokens_fit_in_memory(batch_size: int, seq_len: int) -> None:
-    """The check of ``repeated_tokens`` that its result is not too large to allocate."""
-    require_fits((batch_size, 2 * seq_len), f"batch_size = {batch_size} and seq_len = {seq_len}")
+from interp_course.core.validation import (
+    arguments,
+    attention_pattern,
+    fits_in_memory,
+    head_index,
+    integer,
+    layer_index,
+    tensor,
+    tokens_for_model,
+)
 
 
 @arguments(
-    batch_size=integer(minimum=1), seq_len=integer(minimum=1), d_vocab=integer(minimum=1), where=tokens_fit_in_memory
+    batch_size=integer(minimum=1),
+    seq_len=integer(minimum=1),
+    d_vocab=integer(minimum=1),
+    where=fits_in_memory(lambda batch_size, seq_len: (batch_size, 2 * seq_len)),
 )
 def repeated_tokens(batch_size: int, seq_len: int, d_vocab: int, generator: torch.Generator) -> torch.Tensor:
     """Random tokens, then the same tokens again.
@@ -32,22 +39,7 @@ def repeated_tokens(batch_size: int, seq_len: int, d_vocab: int, generator: torc
     return torch.cat([first, first], dim=1)
 
 
-attention_pattern = tensor("batch head query_pos key_pos", float, non_empty=True)
-"""The contract of an attention pattern [batch, head, query_pos, key_pos]; see also ``square_pattern``."""
-
-
-def square_pattern(pattern: torch.Tensor) -> None:
-    """The check of an attention pattern: a query position for each key position, at least 2."""
-    if pattern.shape[-2] != pattern.shape[-1]:
-        raise ValueError(
-            "pattern must be square in its last two dimensions [batch, head, query_pos, key_pos], "
-            f"got shape {tuple(pattern.shape)}"
-        )
-    if pattern.shape[-1] < 2:
-        raise ValueError(f"pattern must cover at least 2 positions, got shape {tuple(pattern.shape)}")
-
-
-@arguments(pattern=attention_pattern, where=square_pattern)
+@arguments(pattern=attention_pattern(min_positions=2))
 def previous_token_score(pattern: torch.Tensor) -> torch.Tensor:
     """How much each head attends from each token to the one just before it.
 
@@ -61,13 +53,7 @@ def previous_token_score(pattern: torch.Tensor) -> torch.Tensor:
     return pattern.diagonal(offset=-1, dim1=-2, dim2=-1).mean(dim=(0, -1))
 
 
-def two_copies(pattern: torch.Tensor, seq_len: int) -> None:
-    """The check of ``induction_score`` that the pattern covers two copies of ``seq_len`` tokens."""
-    if pattern.shape[-1] != 2 * seq_len:
-        raise ValueError(f"pattern must have 2 * seq_len = {2 * seq_len} positions, got {pattern.shape[-1]}")
-
-
-@arguments(pattern=attention_pattern, seq_len=integer(minimum=1), where=(square_pattern, two_copies))
+@arguments(pattern=attention_pattern(), seq_len=integer(minimum=1), where="_two_copies")
 def induction_score(pattern: torch.Tensor, seq_len: int) -> torch.Tensor:
     """How much each head attends, in the second copy of a repeated sequence, to the token
     *after* the earlier occurrence of the current token.
@@ -84,20 +70,9 @@ def induction_score(pattern: torch.Tensor, seq_len: int) -> torch.Tensor:
     return stripe[..., 1:].mean(dim=(0, -1))
 
 
-def layer_of(model) -> Contract:
-    """The contract of a layer of ``model``: an index into its blocks (a negative one is refused)."""
-    return index(len(model.blocks), "layers")
-
-
-def head_of(model, layer: int) -> Contract:
-    """The contract of a head of ``model``'s ``layer`` (itself checked first)."""
-    layer = require_index(layer, "layer", len(model.blocks), "layers")
-    return index(model.blocks[layer].attn.W_Q.shape[0], "heads")
-
-
 @arguments(
-    layer=layer_of,
-    head=head_of,
+    layer=layer_index,
+    head=head_index,
     seq_len=integer(minimum=1),
     tokens=lambda seq_len: tensor((None, 2 * seq_len), int, non_empty=True),
 )
@@ -143,7 +118,7 @@ def k_composition_scores(model) -> torch.Tensor:
     return (composed.norm(dim=(-2, -1)) / norms).detach()
 
 
-@arguments(layer=layer_of, head=head_of)
+@arguments(layer=layer_index, head=head_index)
 def copying_score(model, layer: int, head: int) -> float:
     """How much a head's full OV circuit copies tokens: of the eigenvalues λ of
     W_E @ W_V[head] @ W_O[head] @ W_U ([d_vocab, d_vocab]), the fraction Σ Re(λ) / Σ |λ|.
@@ -154,15 +129,10 @@ def copying_score(model, layer: int, head: int) -> float:
     return (eigenvalues.real.sum() / eigenvalues.abs().sum()).item()
 
 
-def tokens_the_model_reads(model, tokens: torch.Tensor) -> None:
-    """The check of ``tokens`` for ``model``: [batch, pos] ids in its vocabulary and context."""
-    model._check_tokens(tokens)
-
-
 @arguments(
-    previous_head=lambda model: head_of(model, 0),
-    head=lambda model: head_of(model, 1),
-    where=tokens_the_model_reads,
+    previous_head=lambda model: head_index(model, layer=0),
+    head=lambda model: head_index(model, layer=1),
+    tokens=tokens_for_model,
 )
 def composed_attention(model, tokens: torch.Tensor, previous_head: int, head: int) -> torch.Tensor:
     """The attention pattern of layer-1 head ``head`` computed from the weights alone, as if
@@ -194,17 +164,11 @@ def composed_attention(model, tokens: torch.Tensor, previous_head: int, head: in
         return scores.masked_fill(future, float("-inf")).softmax(dim=-1)
 
 
-def late_within_tokens(tokens: torch.Tensor, late: int) -> None:
-    """The check of ``in_context_learning_score`` that ``late`` is a position of ``tokens``."""
-    if late >= tokens.shape[1]:
-        raise ValueError(f"late must be a position of tokens, below pos = {tokens.shape[1]}, got {late}")
-
-
 @arguments(
     tokens=tensor("batch pos", int, non_empty=True),
     early=integer(minimum=1),
     late=lambda early: integer(minimum=early + 1),
-    where=late_within_tokens,
+    where="_late_within_tokens",
 )
 def in_context_learning_score(model, tokens: torch.Tensor, early: int, late: int) -> float:
     """How much better the model predicts a late token of a context than an early one.
@@ -236,3 +200,17 @@ def scores_over_checkpoints(run, measure) -> tuple[torch.Tensor, torch.Tensor]:
     values = [float(measure(run.model_at(step))) for step in steps]
     return torch.tensor(steps, dtype=torch.long), torch.tensor(values, dtype=torch.float64)
 
+
+# Argument contracts (checked by @arguments; not part of the answers)
+
+
+def _two_copies(pattern: torch.Tensor, seq_len: int) -> None:
+    """``induction_score``: the pattern covers two copies of ``seq_len`` tokens."""
+    if pattern.shape[-1] != 2 * seq_len:
+        raise ValueError(f"pattern must have 2 * seq_len = {2 * seq_len} positions, got {pattern.shape[-1]}")
+
+
+def _late_within_tokens(tokens: torch.Tensor, late: int) -> None:
+    """``in_context_learning_score``: ``late`` is a position of ``tokens``."""
+    if late >= tokens.shape[1]:
+        raise ValueError(f"late must be a position of tokens, below pos = {tokens.shape[1]}, got {late}")

@@ -13,6 +13,7 @@ import torch
 from interp_course.core.validation import (
     arguments,
     frequencies_mod,
+    matching_state_dicts,
     number,
     require_int,
     require_tensor,
@@ -20,19 +21,7 @@ from interp_course.core.validation import (
 )
 
 
-def same_names_and_shapes(state_dicts: list[dict[str, torch.Tensor]]) -> None:
-    """The check of ``stack_weights``: a non-empty list of state dicts, all with the same names and shapes."""
-    if not isinstance(state_dicts, (list, tuple)) or not state_dicts:
-        raise ValueError(f"state_dicts must be a non-empty list of state dicts, got {state_dicts!r}")
-    names = list(state_dicts[0])
-    for k, state in enumerate(state_dicts):
-        if not isinstance(state, dict) or list(state) != names:
-            raise ValueError(f"state_dicts[{k}] must have the weights {names} of state_dicts[0]")
-        for name in names:
-            require_tensor(state[name], f"state_dicts[{k}][{name!r}]", shape=tuple(state_dicts[0][name].shape))
-
-
-@arguments(where=same_names_and_shapes)
+@arguments(state_dicts=matching_state_dicts)
 def stack_weights(state_dicts: list[dict[str, torch.Tensor]]) -> dict[str, torch.Tensor]:
     """K models' weights as one set of weights with a leading run dimension.
 
@@ -107,17 +96,11 @@ def first_steps_below(
     return first(restricted_loss), first(test_loss)
 
 
-def logits_on_the_grid(logits: torch.Tensor) -> None:
-    """The check of ``idealised_loss`` that ``logits`` holds a row for every input (a, b)."""
-    p = logits.shape[1]
-    require_tensor(logits, "logits", shape=(p * p, p), dtype_kind="float")
-
-
 @arguments(
     logits=tensor("inputs p", float),
     labels=lambda logits: tensor((logits.shape[1] ** 2,), int),
     frequencies=lambda logits: frequencies_mod(logits.shape[1]),
-    where=logits_on_the_grid,
+    where="_logits_on_the_grid",
 )
 def idealised_loss(logits: torch.Tensor, labels: torch.Tensor, frequencies: list[int]) -> float:
     """The loss of the idealised algorithm fitted to a model: how much of the model's
@@ -145,16 +128,7 @@ def idealised_loss(logits: torch.Tensor, labels: torch.Tensor, frequencies: list
     return float(torch.nn.functional.cross_entropy(fitted, labels))
 
 
-def square_with_a_positive_mean(correct_logits: torch.Tensor) -> None:
-    """The check of ``distance_dependence``: [p, p] correct logits of a model that gets the answers right."""
-    p = require_int(correct_logits.shape[0], "correct_logits.shape[0]", minimum=2)
-    require_tensor(correct_logits, "correct_logits", shape=(p, p), dtype_kind="float")
-    mean = correct_logits.to(torch.float64).mean()
-    if not mean > 0:
-        raise ValueError(f"correct_logits must have a positive mean (a model that gets the answers right), got {float(mean):.3g}")
-
-
-@arguments(correct_logits=tensor("* *", float), where=square_with_a_positive_mean)
+@arguments(correct_logits=tensor("p p", float), where="_p_at_least_2_and_a_positive_mean")
 def distance_dependence(correct_logits: torch.Tensor) -> float:
     """How much the correct answer's logit depends on the distance (a - b) mod p.
 
@@ -178,3 +152,22 @@ def distance_dependence(correct_logits: torch.Tensor) -> float:
     distance = ((a - b) % p).flatten()  # [p * p]
     per_distance = torch.zeros(p, dtype=torch.float64).index_add_(0, distance, values.flatten()) / p  # [p]
     return float(per_distance.std(correction=0) / mean)
+
+
+# Argument contracts (checked by @arguments; not part of the answers)
+
+
+def _logits_on_the_grid(logits: torch.Tensor) -> None:
+    """``idealised_loss``: ``logits`` holds a row for every input (a, b), [p * p, p]."""
+    p = logits.shape[1]
+    require_tensor(logits, "logits", shape=(p * p, p), dtype_kind="float")
+
+
+def _p_at_least_2_and_a_positive_mean(correct_logits: torch.Tensor) -> None:
+    """``distance_dependence``: [p, p] correct logits, p >= 2, of a model that gets the answers right."""
+    require_int(correct_logits.shape[0], "correct_logits.shape[0]", minimum=2)
+    mean = correct_logits.to(torch.float64).mean()
+    if not mean > 0:
+        raise ValueError(
+            f"correct_logits must have a positive mean (a model that gets the answers right), got {float(mean):.3g}"
+        )

@@ -8,6 +8,7 @@
   earlier chapters' packages.
 """
 
+import ast
 import pathlib
 
 import pytest
@@ -92,3 +93,26 @@ def test_the_rule_refuses_what_it_should():
     assert not allows(solutions_may_import(second), f"solutions.{second}.all_pairs")
     assert not allows(solutions_may_import(second), f"interp_course.{first}.runs")
     assert not allows(solutions_may_import(first), "solutions")
+
+
+def test_every_chapter_on_disk_is_in_the_table_of_contents():
+    """A chapter left out of _toc.yml would drop out of every registry and test loop silently."""
+    on_disk = ({p.stem for p in (ROOT / "book").glob("chapter*.ipynb")}
+               | {p.stem for p in (ROOT / "solutions").glob("chapter*.py")}
+               | {p.name for p in (ROOT / "interp_course").glob("chapter*") if p.is_dir()})
+    missing = sorted(on_disk - set(CHAPTERS))
+    assert not missing, f"{missing} exist on disk but are not chapters of _toc.yml (a line '- file: book/<chapter>')"
+
+
+def test_no_backward_pass_outside_core_and_the_reference_solutions():
+    """One training loop: a gradient is taken in core (train_loop, gradient_step) and in the
+    reference solutions that are themselves training steps or loops a learner writes, nowhere
+    else in the course (a check may train the check's own copy of a model to diagnose an answer)."""
+    allowed = {"interp_course/chapter6_universality/checks.py"}  # diagnoses a wrong 6.2 with the reference loss
+    for path in python_files("interp_course"):
+        relative = path.relative_to(ROOT).as_posix()
+        if relative.startswith("interp_course/core/") or relative in allowed:
+            continue
+        calls = [node.lineno for node in ast.walk(ast.parse(path.read_text()))
+                 if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "backward"]
+        assert not calls, f"{relative}:{calls[0]} takes a backward pass: train through core.training"

@@ -65,7 +65,7 @@ MANIFEST = '''"""Chapter {number}, "{title}", as the course's registries see it 
 from ..core.manifest import Manifest
 
 MANIFEST = Manifest(
-    title="{number}. {title}",
+    title={title_literal},
     reading_min=10,  # estimated: reading the chapter through, without the exercises
     exercise_min={{"{number}.1": 10}},  # estimated, as each exercise states
     warm_seconds=5.0,  # measure: python benchmarks/course_speed.py --skip-canonical (its warm pass)
@@ -183,15 +183,20 @@ def notebook_cells(chapter: str, number: int, title: str) -> list:
 
 
 def add_to_toc(toc: pathlib.Path, chapter: str) -> None:
-    """Insert ``- file: book/<chapter>`` after the last chapter line of ``_toc.yml``."""
-    lines = toc.read_text().splitlines(keepends=True)
-    chapter_lines = [i for i, line in enumerate(lines) if re.match(r"\s*- file: book/chapter\d+_", line)]
+    """Insert ``- file: book/<chapter>`` among the chapter lines of ``_toc.yml``, in number order
+    (after the last chapter with a smaller number)."""
+    lines = toc.read_text(encoding="utf-8").splitlines(keepends=True)
+    number = int(re.match(r"chapter(\d+)_", chapter)[1])
+    chapter_lines = [(i, int(m[1])) for i, line in enumerate(lines)
+                     if (m := re.match(r"\s*- file: book/chapter(\d+)_", line))]
     if not chapter_lines:
         raise SystemExit(f"{toc} lists no chapter (a line '- file: book/chapterN_topic'); add the line by hand")
-    last = chapter_lines[-1]
-    indent = lines[last][: len(lines[last]) - len(lines[last].lstrip())]
-    lines.insert(last + 1, f"{indent}- file: book/{chapter}\n")
-    toc.write_text("".join(lines))
+    before = [i for i, n in chapter_lines if n < number]
+    at = before[-1] + 1 if before else chapter_lines[0][0]
+    template = lines[chapter_lines[0][0]]
+    indent = template[: len(template) - len(template.lstrip())]
+    lines.insert(at, f"{indent}- file: book/{chapter}\n")
+    toc.write_text("".join(lines), encoding="utf-8")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -205,7 +210,10 @@ def main(argv: list[str] | None = None) -> int:
     if not re.fullmatch(r"[a-z][a-z0-9_]*", args.topic):
         parser.error(f"topic must be lower case letters, digits and _ (a Python name), got {args.topic!r}")
     chapter = f"chapter{args.number}_{args.topic}"
-    fields = {"number": args.number, "title": args.title, "chapter": chapter}
+    if not args.title.strip() or any(c in args.title for c in '"\\\n'):
+        parser.error(f"title must be one line of text without double quotes or backslashes, got {args.title!r}")
+    fields = {"number": args.number, "title": args.title, "chapter": chapter,
+              "title_literal": repr(f"{args.number}. {args.title}")}
     files = {
         ROOT / "solutions" / f"{chapter}.py": SOLUTIONS.format(**fields),
         ROOT / "interp_course" / chapter / "__init__.py": PACKAGE.format(**fields),
@@ -220,7 +228,7 @@ def main(argv: list[str] | None = None) -> int:
         parser.error(f"{chapter} exists already ({', '.join(existing)}); nothing written")
     for path, text in files.items():
         path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text)
+        path.write_text(text, encoding="utf-8")
     notebook = nbformat.v4.new_notebook(cells=notebook_cells(chapter, args.number, args.title))
     notebook.metadata["kernelspec"] = {"display_name": "Python 3", "language": "python", "name": "python3"}
     nbformat.write(notebook, notebook_path)

@@ -25,25 +25,10 @@ import torch
 from solutions.chapter1_grokking import all_pairs, train_test_split, training_step
 
 from ..core.runs import RunConfig, TrainedRecord, load_or_train  # noqa: F401  (load_or_train: for the notebooks)
+from ..core.splits import TrainTestSets
 from ..core.training import TrainingConfig, replace_with_training, train_full_batch
 from ..core.transformer import HookedTransformer, TransformerConfig
 from ..core.validation import require_fraction, require_int, require_prime
-
-
-class TrainTestSets:
-    """The train and test sets of a data set that holds every input (``tokens`` [p*p, 3],
-    ``labels`` [p*p]) and a split of them (``train_indices``, ``test_indices``: [n], or [K, n]
-    with one split per run, chapter 6)."""
-
-    tokens: torch.Tensor
-    labels: torch.Tensor
-    train_indices: torch.Tensor
-    test_indices: torch.Tensor
-
-    train_tokens = property(lambda self: self.tokens[self.train_indices])  # [(K,) n_train, 3]
-    train_labels = property(lambda self: self.labels[self.train_indices])  # [(K,) n_train]
-    test_tokens = property(lambda self: self.tokens[self.test_indices])  # [(K,) n_test, 3]
-    test_labels = property(lambda self: self.labels[self.test_indices])  # [(K,) n_test]
 
 
 @dataclass(frozen=True)

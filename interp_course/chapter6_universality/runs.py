@@ -27,9 +27,9 @@ import torch
 from solutions.chapter1_grokking import all_pairs, train_test_split
 from solutions.chapter6_universality import batched_training_step
 
-from ..chapter1_grokking.runs import TrainTestSets
 from ..core import run_cache
 from ..core.runs import Run, RunConfig, TrainedRecord, load_or_train  # noqa: F401  (load_or_train: for the notebooks)
+from ..core.splits import TrainTestSets
 from ..core.stacked import StackedTransformer
 from ..core.training import TrainingConfig, replace_with_training, train_stacked_full_batch
 from ..core.transformer import HookedTransformer, TransformerConfig

@@ -22,7 +22,7 @@ import ast
 import functools
 import hashlib
 import importlib
-import inspect
+import importlib.util
 import io
 import sys
 import tokenize
@@ -34,10 +34,18 @@ COURSE_PACKAGES = ("interp_course", "solutions")
 
 
 def module_source(module: ModuleType) -> str:
-    """The source text of ``module``, as it is on disk now, with ``\\n`` line endings."""
+    """The source text of ``module``, as it is on disk now, with ``\\n`` line endings.
+
+    A module with no source file (``__main__`` in a notebook or ``python -c``) has no code to
+    fingerprint: a run config must be defined in a ``.py`` module.
+    """
     path = getattr(module, "__file__", None)
-    text = Path(path).read_text(encoding="utf-8") if path else inspect.getsource(module)
-    return text.replace("\r\n", "\n")
+    if not path or not str(path).endswith(".py"):
+        raise TypeError(
+            f"the code of module {module.__name__} cannot be read from a .py file, so a run it defines "
+            "cannot be keyed by its code: define run configs in a .py module (a chapter's runs.py), "
+            "not in a notebook cell")
+    return Path(path).read_text(encoding="utf-8").replace("\r\n", "\n")
 
 
 def imports_in(source: str, package: str) -> list[tuple[str, list[str]]]:

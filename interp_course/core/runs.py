@@ -183,23 +183,27 @@ class RunConfig:
 
 def load_or_train(config: RunConfig, progress: bool = True, verbose: bool = True) -> Run:
     """The run for ``config``: from the run cache, or trained now (with a progress bar if
-    ``progress``) and saved there. The runs it requires are loaded (or trained) first.
+    ``progress``) and saved there. The runs it requires are loaded (or trained) only when it
+    has to be trained, each once.
 
     Returns a ``config.run_type``: metrics, checkpoints {step: weights} in step order,
     ``model_at(step)``.
     """
+    return _load_or_train(config, progress, verbose, {})
+
+
+def _load_or_train(config: RunConfig, progress: bool, verbose: bool, loaded: dict) -> Run:
+    """:func:`load_or_train`, sharing ``loaded`` ({config: run}) between the runs one call needs."""
     if not isinstance(config, RunConfig):
         raise TypeError(f"config must be a run config (a RunConfig), got {type(config).__name__}")
-    inputs = tuple(load_or_train(upstream, progress, verbose) for upstream in config.requires())
+    if config in loaded:
+        return loaded[config]
 
     def build() -> dict:
+        inputs = tuple(_load_or_train(upstream, progress, verbose, loaded) for upstream in config.requires())
         metrics, checkpoints = config.train(progress, inputs)
         return {"metrics": metrics, "checkpoints": checkpoints}
 
     record = run_cache.load_or_build(config.kind, config.cache_key(), build, verbose=verbose, validate=config.validate_record)
-    return config.run_type(config, record["metrics"], dict(sorted(record["checkpoints"].items())))
-
-
-def tensors_of(lists: dict[str, list], dtype: torch.dtype = torch.float64) -> dict[str, torch.Tensor]:
-    """{name: list of numbers} -> {name: tensor}: how a training loop's records become metrics."""
-    return {name: torch.tensor(values, dtype=dtype) for name, values in lists.items()}
+    loaded[config] = config.run_type(config, record["metrics"], dict(sorted(record["checkpoints"].items())))
+    return loaded[config]

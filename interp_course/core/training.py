@@ -142,12 +142,15 @@ def train_loop(
     ``evaluate`` returned [m] (or [K, m]), all float64 but the steps; checkpoints
     {step: weights} at step 0, every ``checkpoint_every`` steps and after the last update.
 
-    Raises :class:`NonFiniteLoss` as soon as a recorded number is NaN or inf.
+    Raises :class:`NonFiniteLoss` as soon as a recorded number (of a step or an evaluation) is
+    NaN or inf: for a stack of runs, one run's NaN stops them all (their step is one update).
     """
     if not isinstance(config, TrainingConfig):
         raise TypeError(f"config must be a TrainingConfig, got {type(config).__name__}")
     if not callable(step):
         raise TypeError(f"step must be a function, got {type(step).__name__}")
+    if stop is not None and evaluate is None:
+        raise TypeError("stop reads the evaluation: give evaluate too")
     take_snapshot = take_snapshot or (lambda: snapshot(model))
     optimizer, scheduler = adamw_with_warmup(model, config)
     records: dict[str, list] = {}
@@ -157,23 +160,18 @@ def train_loop(
 
     flush_denormals()  # in case something turned it off since the course was imported
     bar = tqdm(total=config.n_steps, desc=description, disable=not progress, mininterval=0.5)
+    steps_done = 0
     try:
-        for steps_done in range(1, config.n_steps + 1):
+        while steps_done < config.n_steps:
             metrics = step(optimizer)
             scheduler.step()
-            for name, value in metrics.items():
-                if not _finite(value):
-                    raise NonFiniteLoss(
-                        f"{description}: {name} went {value if not isinstance(value, torch.Tensor) else 'NaN or inf'} "
-                        f"at step {steps_done}; the run is stopped and not cached (check the learning rate and "
-                        "the step function)")
-                records.setdefault(name, []).append(value)
+            steps_done += 1
+            _record(records, metrics, steps_done, description)
             last = steps_done == config.n_steps
             if evaluate is not None and (steps_done % config.eval_every == 0 or last):
                 evaluation = evaluate()
                 eval_step.append(steps_done)
-                for name, value in evaluation.items():
-                    evaluations.setdefault(name, []).append(value)
+                _record(evaluations, evaluation, steps_done, description)
                 if postfix is not None:
                     bar.set_postfix(postfix(metrics, evaluation), refresh=False)
                 if stop is not None and stop(evaluation):
@@ -182,19 +180,38 @@ def train_loop(
                 checkpoints[steps_done] = take_snapshot()
             bar.update(1)
             if last:
-                if steps_done < config.n_steps:  # stopped early: the bar ends full, not short of a total never meant
-                    bar.total = steps_done
-                    bar.set_description(f"{description} (stopped at step {steps_done})", refresh=False)
                 break
+        if steps_done < config.n_steps:  # stopped early: the bar ends full (and green), at the step it stopped
+            _end_bar_at(bar, steps_done, f"{description}, stopped at step {steps_done}")
     finally:
         bar.close()
 
-    n_taken = len(next(iter(records.values()))) if records else 0
-    metrics = {"step": torch.arange(n_taken), **{name: _as_tensor(v) for name, v in records.items()}}
+    metrics = {"step": torch.arange(steps_done), **{name: _as_tensor(v) for name, v in records.items()}}
     if evaluate is not None:
         metrics["eval_step"] = torch.tensor(eval_step)
         metrics.update({name: _as_tensor(v) for name, v in evaluations.items()})
     return TrainedRecord(metrics, checkpoints)
+
+
+def _record(into: dict[str, list], values: Metrics, steps_done: int, description: str) -> None:
+    """Append each value to its list; a NaN or inf stops the run (:class:`NonFiniteLoss`)."""
+    for name, value in values.items():
+        if not _finite(value):
+            shown = value if not isinstance(value, torch.Tensor) else "NaN or inf"
+            raise NonFiniteLoss(
+                f"{description}: {name} went {shown} at step {steps_done}; the run is stopped and not cached "
+                "(check the learning rate and the step function)")
+        into.setdefault(name, []).append(value)
+
+
+def _end_bar_at(bar: tqdm, steps_done: int, description: str) -> None:
+    """Make ``bar``'s total the steps taken, so that a run stopped early ends with a full bar
+    (in Jupyter too, where the widget keeps its own maximum), not a short red one."""
+    bar.total = steps_done
+    container = getattr(bar, "container", None)  # tqdm.notebook's widget: (label, bar, text)
+    if container is not None:
+        container.children[1].max = steps_done
+    bar.set_description(description, refresh=False)
 
 
 def gradient_step(optimizer: torch.optim.Optimizer, loss: torch.Tensor) -> None:

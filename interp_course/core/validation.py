@@ -13,7 +13,7 @@ from __future__ import annotations
 import functools
 import inspect
 import math
-from typing import Sequence
+from typing import Callable, Sequence
 
 import torch
 
@@ -283,6 +283,7 @@ def tensor(
     *,
     non_empty: bool = False,
     finite: bool = False,
+    probabilities: bool = False,
     same_dtype_as: str | Sequence[str] = (),
     trainable: bool = False,
 ) -> Contract:
@@ -292,19 +293,21 @@ def tensor(
         dims: its dimensions, named as in the docstring, e.g. ``"batch pos d_vocab_out"``
             (or a tuple of names, sizes and None). A name another argument of the same call
             already gave a size to must have that size; the first to use a name sets it. Until
-            a name has a size, only the number of dimensions is checked. ``*`` (or None in a
-            tuple): a dimension of any size. ``dims=None``: any shape.
+            a name has a size, only the number of dimensions is checked. A name repeated within
+            one tensor asks for dimensions of one size: ``"p p"`` is a square matrix. ``*`` (or
+            None in a tuple): a dimension of any size. ``dims=None``: any shape.
         dtype: ``int`` (any integer dtype) or ``float`` (any floating-point dtype); None: any.
         non_empty: no dimension may be 0.
         finite: no NaN or inf.
+        probabilities: every entry a probability, in [0, 1] (each on its own: the entries need
+            not sum to 1). NaN is refused.
         same_dtype_as: the names of earlier arguments that must have the same dtype.
         trainable: a leaf tensor with ``requires_grad=True`` (weights a function trains).
     """
     if isinstance(dims, str):
         dims = tuple(None if d == "*" else d for d in dims.split())
     names = [d for d in dims or () if isinstance(d, str)]
-    if len(set(names)) != len(names):
-        raise ValueError(f"tensor({dims!r}): a dimension name may appear once; compare sizes with a `where` check")
+    repeated = {d for d in names if names.count(d) > 1}
     kinds = {None: None, int: "int", float: "float"}
     if dtype not in kinds:
         raise ValueError(f"tensor(dtype=...) must be int, float or None, got {dtype!r}")
@@ -322,15 +325,119 @@ def tensor(
             for d, size in zip(dims, value.shape):
                 if isinstance(d, str):
                     call.sizes.setdefault(d, size)
+            if repeated:  # a name repeated within this tensor: every dimension of that name has the first's size
+                require_tensor(value, name, shape=[call.sizes.get(d) if isinstance(d, str) else d for d in dims])
         if others:
             require_same_dtype({**{other: call.arguments[other] for other in others}, name: value})
         if finite:
             require_finite(value, name)
+        if probabilities and not bool(((value >= 0) & (value <= 1)).all()):
+            raise ValueError(f"{name} must hold probabilities, in [0, 1]")
         if trainable and not (value.is_leaf and value.requires_grad):
             raise ValueError(f"{name} must be a leaf tensor with requires_grad=True (the weights to train)")
         return value
 
     return Contract(check, f"tensor({dims!r}, {getattr(dtype, '__name__', None)})")
+
+
+def attention_pattern(min_positions: int = 1) -> Contract:
+    """An attention pattern [batch, head, query_pos, key_pos] float, non-empty, with a query
+    position for each key position (square in its last two dimensions), over at least
+    ``min_positions`` positions."""
+    shape = tensor("batch head query_pos key_pos", float, non_empty=True)
+
+    def check(value, name: str, call: _Call) -> torch.Tensor:
+        shape.check(value, name, call)
+        if value.shape[-2] != value.shape[-1]:
+            raise ValueError(
+                f"{name} must be square in its last two dimensions [batch, head, query_pos, key_pos], "
+                f"got shape {tuple(value.shape)}"
+            )
+        if value.shape[-1] < min_positions:
+            raise ValueError(f"{name} must cover at least {min_positions} positions, got shape {tuple(value.shape)}")
+        return value
+
+    return Contract(check, f"attention_pattern(min_positions={min_positions})")
+
+
+def require_state_dicts(state_dicts, name: str = "state_dicts") -> list:
+    """``state_dicts`` unchanged, or a clear error unless it is a non-empty list (or tuple) of
+    state dicts that all have the weights of the first, in its order and with its shapes."""
+    if not isinstance(state_dicts, (list, tuple)) or not state_dicts:
+        raise ValueError(f"{name} must be a non-empty list of state dicts, got {state_dicts!r}")
+    names = list(state_dicts[0])
+    for k, state in enumerate(state_dicts):
+        if not isinstance(state, dict) or list(state) != names:
+            raise ValueError(f"{name}[{k}] must have the weights {names} of {name}[0]")
+        for weight in names:
+            require_tensor(state[weight], f"{name}[{k}][{weight!r}]", shape=tuple(state_dicts[0][weight].shape))
+    return state_dicts
+
+
+matching_state_dicts = Contract(lambda value, name, call: require_state_dicts(value, name), "matching_state_dicts")
+"""A non-empty list of state dicts with the same weight names (in the same order) and shapes."""
+
+
+# --- contracts about a model: a function of the argument ``model`` (a HookedTransformer of
+# ``interp_course.core.transformer``), e.g. ``@arguments(layer=layer_index, head=head_index)``.
+
+
+def require_tokens(tokens, name: str = "tokens", *, d_vocab: int, n_ctx: int) -> torch.Tensor:
+    """``tokens`` unchanged, or a clear error unless it is [batch, pos] integer ids in
+    [0, d_vocab) with pos <= n_ctx: what a model with that vocabulary and context reads."""
+    require_tensor(tokens, name, ndim=2, dtype_kind="int")
+    if tokens.shape[1] > n_ctx:
+        raise ValueError(
+            f"{name} has {tokens.shape[1]} positions but the model's context is "
+            f"n_ctx={n_ctx}; expected shape (batch, pos) with pos <= {n_ctx}"
+        )
+    if tokens.numel() and (tokens.min() < 0 or tokens.max() >= d_vocab):
+        raise ValueError(
+            f"{name} must be ids in [0, {d_vocab}) (d_vocab={d_vocab}), "
+            f"got values from {int(tokens.min())} to {int(tokens.max())}"
+        )
+    return tokens
+
+
+def tokens_for_model(model) -> Contract:
+    """Tokens [batch, pos] that ``model`` reads: ids in its vocabulary, no longer than its context."""
+    return Contract(
+        lambda value, name, call: require_tokens(value, name, d_vocab=model.cfg.d_vocab, n_ctx=model.cfg.n_ctx),
+        "tokens_for_model(model)",
+    )
+
+
+def layer_index(model) -> Contract:
+    """A layer of ``model``: an index into its blocks (a negative one is refused)."""
+    return index(len(model.blocks), "layers")
+
+
+def head_index(model, layer: int) -> Contract:
+    """A head of ``model``'s ``layer``; ``layer`` itself is checked first (as ``layer``), so
+    that it may be an argument with no contract or a number, e.g. ``lambda model: head_index(model, 0)``."""
+    layer = require_index(layer, "layer", len(model.blocks), "layers")
+    return index(model.blocks[layer].attn.W_Q.shape[0], "heads")
+
+
+# --- checks of several arguments together, for ``where=`` --------------------------------------
+
+
+def fits_in_memory(shape: Callable) -> Callable[..., None]:
+    """A ``where`` check that what a function makes is not too large to allocate.
+
+    ``shape`` is a function of arguments, by name, giving the shape of the tensor the function
+    makes, e.g. ``fits_in_memory(lambda batch_size, seq_len: (batch_size, 2 * seq_len))``. The
+    error (:func:`require_fits`) names the integer arguments among them and their values.
+    """
+    names = _parameters(shape)
+
+    def check(*values) -> None:
+        given = " and ".join(f"{n} = {v}" for n, v in zip(names, values) if isinstance(v, int))
+        require_fits(shape(*values), given)
+
+    check.__signature__ = inspect.signature(shape)
+    check.__name__ = check.__qualname__ = "fits_in_memory"
+    return check
 
 
 def _parameters(fn) -> tuple[str, ...]:
@@ -342,10 +449,17 @@ def arguments(where=(), **contracts):
 
     Each keyword names an argument and its contract: a :class:`Contract` (``integer()``,
     ``tensor("batch pos", int)``, ``prime``, ...), or a function of earlier arguments that
-    returns one, e.g. ``frequency=lambda p: frequency_mod(p)``. Contracts are checked in the
-    order given; the body gets the values they return. ``where``: a function (or a tuple of
-    them) of arguments, by name, that raises when they do not go together, e.g. a split whose
-    training set would be empty; these run after the contracts.
+    returns one, e.g. ``frequency=lambda p: frequency_mod(p)`` or ``head=head_index`` (a
+    function of ``model`` and ``layer``). Contracts are checked in the order given; the body
+    gets the values they return. A dependent contract may read only arguments whose contracts
+    come before it, or that have none: it gets them checked (a ``TypeError`` at decoration
+    otherwise, not an ``AttributeError`` from an unchecked value at the learner's call).
+
+    ``where``: a function (or a tuple of them) of arguments, by name, that raises when they do
+    not go together, e.g. a split whose training set would be empty; these run after the
+    contracts and may read any argument. A check given by its name (a string) is looked up in
+    the function's module at the first call, so that a check particular to one function may be
+    defined after it (e.g. below the answers of a solutions module).
 
     The decorated function keeps its name, docstring and signature (``__wrapped__`` is the
     plain function); ``.contracts`` and ``.where`` hold what it checks.
@@ -358,11 +472,40 @@ def arguments(where=(), **contracts):
             if name not in signature.parameters:
                 raise TypeError(f"@arguments names {name!r}, which is not an argument of {fn.__name__}")
         dependent = {name: _parameters(c) for name, c in contracts.items() if not isinstance(c, Contract)}
-        where_parameters = [(check, _parameters(check)) for check in checks]
-        for uses in [*dependent.values(), *(p for _, p in where_parameters)]:
-            for name in uses:
-                if name not in signature.parameters:
-                    raise TypeError(f"a contract of {fn.__name__} reads {name!r}, which is not an argument of it")
+        order = list(contracts)
+        for name, uses in dependent.items():
+            _require_arguments_of(fn, signature, uses)
+            for other in uses:
+                if other == name:
+                    raise TypeError(
+                        f"@arguments of {fn.__name__}: the contract of {name!r} reads {name!r} itself; a contract "
+                        "that depends on arguments is a function of earlier ones"
+                    )
+                if other in contracts and order.index(other) > order.index(name):
+                    raise TypeError(
+                        f"@arguments of {fn.__name__}: the contract of {name!r} reads {other!r}, whose own contract "
+                        f"comes after it; list {other}=... before {name}=..."
+                    )
+        for check in checks:
+            if not isinstance(check, str):
+                _require_arguments_of(fn, signature, _parameters(check))
+        resolved: list = []
+
+        def where_checks() -> list:
+            """(check, the names of the arguments it reads) for each ``where`` check, in order; the
+            checks given by name are looked up in ``fn``'s module at the first call."""
+            if len(resolved) < len(checks):
+                found = []
+                for check in checks:
+                    if isinstance(check, str):
+                        name, check = check, fn.__globals__.get(check)
+                        if not callable(check):
+                            raise NameError(
+                                f"@arguments of {fn.__name__}: where={name!r} names no function of {fn.__module__}")
+                        _require_arguments_of(fn, signature, _parameters(check))
+                    found.append((check, _parameters(check)))
+                resolved[:] = found
+            return resolved
 
         @functools.wraps(fn)
         def checked(*args, **kwargs):
@@ -377,7 +520,7 @@ def arguments(where=(), **contracts):
                 if name in dependent:
                     contract = contract(*(given[other] for other in dependent[name]))
                 given[name] = contract.check(given[name], name, call)
-            for check, uses in where_parameters:
+            for check, uses in where_checks():
                 check(*(given[name] for name in uses))
             return fn(*bound.args, **bound.kwargs)
 
@@ -386,3 +529,10 @@ def arguments(where=(), **contracts):
         return checked
 
     return decorate
+
+
+def _require_arguments_of(fn, signature: inspect.Signature, uses: Sequence[str]) -> None:
+    """A ``TypeError`` if a contract or check of ``fn`` reads a name that is not an argument of it."""
+    for name in uses:
+        if name not in signature.parameters:
+            raise TypeError(f"a contract of {fn.__name__} reads {name!r}, which is not an argument of it")

@@ -94,3 +94,25 @@ def test_editing_the_upstream_code_retrains_the_downstream_run(modules):
     assert not run_cache.run_path("downstream", after).exists()
     runs.load_or_train(downstream.Downstream(), progress=False, verbose=False)
     assert len(upstream.CALLS) == 2 and len(downstream.CALLS) == 2, "both runs trained again"
+
+
+def test_a_cached_downstream_run_needs_no_upstream_run(modules):
+    """A bundle may hold the downstream run alone: it loads without training (or loading) the upstream."""
+    _, upstream, downstream = modules
+    runs.load_or_train(downstream.Downstream(), progress=False, verbose=False)
+    run_cache.run_path("upstream", upstream.Upstream().cache_key()).unlink()
+    runs.load_or_train(downstream.Downstream(), progress=False, verbose=False)
+    assert len(upstream.CALLS) == 1 and len(downstream.CALLS) == 1
+
+
+def test_a_run_config_defined_outside_a_module_file_is_a_clear_error():
+    import subprocess
+
+    code = ("from dataclasses import dataclass\n"
+            "from interp_course.core.runs import RunConfig\n"
+            "@dataclass(frozen=True)\n"
+            "class InACell(RunConfig):\n"
+            "    kind = 'cell'\n"
+            "InACell().cache_key()\n")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert done.returncode != 0 and "define run configs in a .py module" in done.stderr

@@ -3,7 +3,7 @@ import dataclasses
 import pytest
 import torch
 
-from interp_course.core.training import train_full_batch
+from interp_course.core.training import NonFiniteLoss, TrainingConfig as _Training, _end_bar_at, train_full_batch, train_loop
 from interp_course.core.transformer import HookedTransformer
 from solutions.chapter1_grokking import final_position_loss, training_step
 from tests.tiny_runs import TINY_GROKKING as TINY
@@ -153,3 +153,69 @@ def test_optimizer_steps_bar_counts_every_step_of_any_loop_and_unhooks_afterward
     assert len(_global_optimizer_post_hooks) == hooks_before
     optimizer.step()
     assert bar.n == 7
+
+
+# --- the one loop, train_loop -------------------------------------------------------------------
+
+
+def _linear_model():
+    torch.manual_seed(0)
+    return torch.nn.Linear(3, 1)
+
+
+def _quadratic_step(model):
+    def step(optimizer):
+        loss = (model(torch.ones(4, 3)) ** 2).mean()
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+        return {"loss": loss.item()}
+    return step
+
+
+def test_train_loop_records_every_step_every_evaluation_and_the_checkpoints():
+    model = _linear_model()
+    config = _Training(n_steps=7, lr=1e-2, eval_every=3, checkpoint_every=5)
+    record = train_loop(model, config, _quadratic_step(model), lambda: {"score": 1.0}, progress=False)
+    assert record.metrics["step"].tolist() == list(range(7))
+    assert record.metrics["loss"].shape == (7,) and record.metrics["loss"].dtype == torch.float64
+    assert record.metrics["eval_step"].tolist() == [3, 6, 7] and record.metrics["score"].shape == (3,)
+    assert sorted(record.checkpoints) == [0, 5, 7]
+
+
+@pytest.mark.filterwarnings("ignore:Detected call of `lr_scheduler.step\\(\\)` before")  # this step takes no update
+def test_a_step_that_records_nothing_still_counts_its_steps():
+    model = _linear_model()
+    record = train_loop(model, _Training(n_steps=4, checkpoint_every=2), lambda optimizer: {}, progress=False)
+    assert record.metrics["step"].tolist() == [0, 1, 2, 3] and sorted(record.checkpoints) == [0, 2, 4]
+
+
+@pytest.mark.filterwarnings("ignore:Detected call of `lr_scheduler.step\\(\\)` before")
+@pytest.mark.parametrize("where", ["step", "evaluation"])
+def test_a_nan_stops_the_run_with_an_error_naming_the_number_and_the_step(where):
+    model = _linear_model()
+    step = (lambda optimizer: {"loss": float("nan")}) if where == "step" else _quadratic_step(model)
+    evaluate = (lambda: {"test_loss": torch.tensor([0.5, float("inf")])}) if where == "evaluation" else None
+    with pytest.raises(NonFiniteLoss, match="loss went .* at step 1"):
+        train_loop(model, _Training(n_steps=5, eval_every=1), step, evaluate, progress=False, description="demo")
+
+
+def test_stop_needs_an_evaluation_to_read():
+    model = _linear_model()
+    with pytest.raises(TypeError, match="stop reads the evaluation"):
+        train_loop(model, _Training(n_steps=3), _quadratic_step(model), stop=lambda e: True, progress=False)
+
+
+def test_a_run_stopped_early_ends_with_a_full_bar_in_jupyter_too():
+    class Widget:
+        max = 1500
+
+    class Bar:
+        total, container = 1500, type("Container", (), {"children": ("label", Widget(), "text")})()
+
+        def set_description(self, text, refresh=False):
+            self.description = text
+
+    bar = Bar()
+    _end_bar_at(bar, 830, "p=113, stopped at step 830")
+    assert bar.total == 830 and bar.container.children[1].max == 830 and "830" in bar.description
