@@ -128,3 +128,15 @@ def test_the_neuron_claim_is_about_the_neurons_one_frequency_explains():
     off_key = claims.neurons(torch.tensor([0.9, 0.9, 0.9, 0.9, 0.6]), best_frequency, key)
     assert [c.statement for c in off_key.failed] == [holds[0].statement]
     assert claims.neurons(torch.full((5,), 0.3), best_frequency, key).failed
+
+
+def test_the_wave_claims_leave_out_a_frequency_the_logits_do_not_use():
+    """A key frequency of the embedding whose logit terms are a ten-thousandth of the others' is
+    left out (its phases are noise); one that carries the logits with the wrong phases is not."""
+    terms = ["cos a · cos b", "− sin a · sin b", "cos a · sin b", "sin a · cos b"]
+    good = [(8, t, 1000.0, 0.0 if i < 2 else 90.0) for i, t in enumerate(terms)]
+    noise = [(42, t, 0.3, 67.0) for t in terms]
+    holds = claims.waves(good + noise)
+    assert not holds.failed and "frequency 42 left out" in holds[0].this_run
+    wrong = claims.waves(good + [(42, t, 900.0, 67.0) for t in terms])
+    assert len(wrong.failed) == 1
