@@ -107,11 +107,10 @@ def test_every_chapter_on_disk_is_in_the_table_of_contents():
 def test_no_backward_pass_outside_core_and_the_reference_solutions():
     """One training loop: a gradient is taken in core (train_loop, gradient_step) and in the
     reference solutions that are themselves training steps or loops a learner writes, nowhere
-    else in the course (a check may train the check's own copy of a model to diagnose an answer)."""
-    allowed = {"interp_course/chapter6_universality/checks.py"}  # diagnoses a wrong 6.2 with the reference loss
+    else in the course."""
     for path in python_files("interp_course"):
         relative = path.relative_to(ROOT).as_posix()
-        if relative.startswith("interp_course/core/") or relative in allowed:
+        if relative.startswith("interp_course/core/"):
             continue
         calls = [node.lineno for node in ast.walk(ast.parse(path.read_text()))
                  if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "backward"]

@@ -12,7 +12,7 @@ from solutions import chapter6_universality as reference
 
 from ..core.exercise import ExerciseFailed, expect_tensor, exercise, same_values
 from ..core.stacked import StackedTransformer
-from ..core.training import evaluate_stacked
+from ..core.training import evaluate_stacked, gradient_step
 from ..core.transformer import HookedTransformer, TransformerConfig
 
 
@@ -86,11 +86,9 @@ def check_batched_training_step(fn: Callable, reference_fn: Callable) -> str:
         raise ExerciseFailed("the weights did not change: call loss.backward() and optimizer.step()")
     want = reference_model.stacked_state_dict()
     if not all(torch.allclose(weights[name], want[name], atol=1e-6) for name in want):
-        optimizer = torch.optim.SGD(mean_model.parameters(), lr=0.5)
-        optimizer.zero_grad()
-        logits = mean_model(tokens).double()
-        (-logits.log_softmax(-1).gather(-1, labels[..., None])[..., 0].mean(-1)).mean().backward()
-        optimizer.step()
+        logits = mean_model(tokens).double()  # the known mistake, replayed: the mean of the K losses backpropagated
+        gradient_step(torch.optim.SGD(mean_model.parameters(), lr=0.5),
+                      (-logits.log_softmax(-1).gather(-1, labels[..., None])[..., 0].mean(-1)).mean())
         mean_weights = mean_model.stacked_state_dict()
         if all(torch.allclose(weights[name], mean_weights[name], atol=1e-6) for name in weights):
             raise ExerciseFailed("the update is the reference's divided by K: you backpropagated the mean of the K losses; "
