@@ -1,6 +1,6 @@
-"""What the CPU setting the course makes on import (``interp_course/core/cpu.py``) is worth:
-the canonical run trained for its 1,500 steps with denormals flushed (the course) and without,
-each in a fresh process. Prints the median time of a training step
+"""What the CPU settings the course makes on import (``interp_course/core/cpu.py``) are worth:
+the canonical run trained for its 1,500 steps as the course does it, with denormals not flushed,
+and with glibc's allocator left to return freed memory, each in a fresh process. Prints the median time of a training step
 (evaluations included) over each stretch of 100 steps, so that the slowdown late in the run,
 when denormal numbers appear, shows.
 
@@ -18,8 +18,15 @@ import sys
 TIMER = r"""
 import json, sys, time
 setting = sys.argv[1]
-import interp_course.core  # makes the setting
+if setting == "freed memory returned":  # the course cannot reach glibc, so its setting does not apply
+    import ctypes, torch  # torch loads its libraries first (it starts no threads on import)
+    def no_library(*args, **kwargs):
+        raise OSError("left out by benchmarks/cpu_settings.py")
+    ctypes.CDLL = no_library
+import interp_course.core  # makes the settings
 import torch
+if setting == "freed memory returned":
+    assert not interp_course.core.FREED_MEMORY_KEPT
 if setting == "denormals kept":
     torch.set_flush_denormal(False)  # before torch starts its threads, which copy the setting
 from interp_course.chapter1_grokking import runs as grokking
@@ -42,7 +49,7 @@ for step in range(config.training.n_steps):
 print(json.dumps(times))
 """
 
-SETTINGS = ("denormals flushed (the course)", "denormals kept")
+SETTINGS = ("the course (both settings)", "denormals kept", "freed memory returned")
 
 
 def main() -> None:

@@ -1,7 +1,10 @@
-"""The one CPU setting the course makes on import (interp_course/core/cpu.py)."""
+"""The two CPU settings the course makes on import (interp_course/core/cpu.py)."""
 
+import platform
 import subprocess
 import sys
+
+import pytest
 
 from interp_course.core import cpu
 
@@ -55,10 +58,35 @@ print(json.dumps({"changed": sorted(k for k in before if before[k] != after[k]),
 def test_importing_the_course_changes_nothing_of_the_process_but_the_denormals():
     """Every module of the course imported after torch: threads, dtype, autograd, determinism,
     the random seed, the SIGINT handler, warning filters, the environment and matplotlib's
-    settings are as they were; only denormals are flushed (the one named side effect)."""
+    settings are as they were; denormals are flushed (one of the two named side effects; the
+    other, the allocator's, is tested below)."""
     import json
 
     out = subprocess.run([sys.executable, "-c", STATE], capture_output=True, text=True, check=True).stdout
     found = json.loads(out.strip().splitlines()[-1])
     assert found["changed"] == []
     assert found["denormals left"] == 0
+
+
+HEAP = r"""
+import sys
+if sys.argv[1] == "course":
+    import interp_course.core
+import torch
+ptr = torch.empty(5 << 20).data_ptr()  # 20 MB, float32
+heap = [line for line in open("/proc/self/maps") if line.rstrip().endswith("[heap]")]
+low, high = (int(v, 16) for v in heap[0].split()[0].split("-")) if heap else (0, 0)
+print(low <= ptr < high)
+"""
+
+
+@pytest.mark.skipif(platform.system() != "Linux" or platform.libc_ver()[0] != "glibc", reason="glibc only")
+@pytest.mark.parametrize("importing, from_the_heap", [("course", "True"), ("torch only", "False")])
+def test_importing_the_course_makes_glibc_keep_blocks_of_megabytes_on_its_heap(importing, from_the_heap):
+    """With the course imported, a 20 MB tensor comes from glibc's heap, which keeps it for reuse
+    when freed; with torch alone (glibc's defaults), from a fresh mapping returned on free."""
+    out = subprocess.run([sys.executable, "-c", HEAP, importing], capture_output=True, text=True, check=True)
+    assert out.stdout.split()[-1] == from_the_heap
+    if importing == "course":
+        from interp_course import core
+        assert core.FREED_MEMORY_KEPT
