@@ -122,7 +122,7 @@ def value(key: str) -> str:
       (an empty run cache); ``CHAPTER.warm``: "14 s"; ``CHAPTER.in_order``: "241 s";
     - ``run.NAME``: "about two minutes", the training time of one run of ``RUN_SECONDS``;
       ``run.NAME+NAME``: of several together;
-    - ``introduction.reading``: "20 minutes"; ``batched.speedup``: "1.7 times";
+    - ``introduction.reading``: "20 minutes"; ``batched.speedup``: "1.6 times";
     - ``measured``: the date and machine of the measured figures.
     """
     if key == "measured":

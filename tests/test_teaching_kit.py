@@ -47,6 +47,13 @@ def chapter_questions(chapter: str) -> list[str]:
     raise AssertionError(f"{chapter} has no 'Questions to discuss'")
 
 
+def without_markers(text: str) -> str:
+    """``text`` with each quoted run number's marker (``<!-- run:name -->value<!-- /run -->``,
+    tools/sync_run_numbers.py) replaced by its value: a chapter names its own numbers, the notes
+    name the chapter too."""
+    return re.sub(r"<!-- run:[\w.]+ -->(.*?)<!-- /run -->", r"\1", text)
+
+
 def notes_section(number: int) -> str:
     text = NOTES.read_text()
     match = re.search(rf"^## {number}\. .*?(?=^## \d+\. |\Z)", text, re.M | re.S)
@@ -66,7 +73,8 @@ def test_every_discussion_question_has_talking_points(chapter):
     assert [int(n) for n, _ in noted] == list(range(1, len(asked) + 1)), (
         f"chapter_notes.md section {number}: questions {[n for n, _ in noted]}, the chapter asks {len(asked)}")
     for (n, text), question in zip(noted, asked):
-        assert " ".join(text.split()) == question, f"question {number}.{n} differs from the chapter's"
+        assert without_markers(" ".join(text.split())) == without_markers(question), (
+            f"question {number}.{n} differs from the chapter's")
     blocks = re.findall(r"<details><summary>Talking points</summary>\n\n(.*?)\n\n</details>", section, re.S)
     assert len(blocks) == len(asked), f"section {number}: {len(blocks)} talking-point blocks for {len(asked)} questions"
     for n, block in enumerate(blocks, 1):
@@ -216,6 +224,35 @@ def test_a_deck_fetches_nothing(decks, chapter):
     out, _ = decks
     deck = (out / f"{chapter}.html").read_text()
     assert not re.search(r"<(script|img|link|iframe)[^>]*(src|href)=\"(https?:)?//", deck), "a deck loads a resource from the network"
+
+
+def test_the_teaching_kit_links_every_chapters_slides():
+    index = (ROOT / "book" / "teaching" / "index.md").read_text()
+    missing = [chapter for chapter in CHAPTERS if f'href="../../slides/{chapter}.html"' not in index]
+    assert not missing, f"book/teaching/index.md does not link the slides of {missing}"
+
+
+# -- the hackathon tracks --------------------------------------------------------------------
+
+
+def track_schedule(track: int) -> list[tuple[int, str]]:
+    """(minute, what) of each row of the schedule table under "## Track N" in hackathon.md."""
+    text = (ROOT / "book" / "teaching" / "hackathon.md").read_text()
+    match = re.search(rf"^## Track {track}:.*?(?=^## (?!#)|\Z)", text, re.M | re.S)
+    assert match, f"hackathon.md has no '## Track {track}:' section"
+    rows = re.findall(r"^\| (\d):(\d\d) \| (.*?) \|", match.group(0), re.M)
+    return [(60 * int(h) + int(m), what) for h, m, what in rows]
+
+
+@pytest.mark.parametrize("track", [1, 2])
+def test_each_hackathon_track_is_a_timed_table_of_three_hours(track):
+    rows = track_schedule(track)
+    starts = [minute for minute, _ in rows]
+    assert starts and starts[0] == 0, f"track {track}'s schedule must start at 0:00"
+    assert starts == sorted(set(starts)), f"track {track}'s times must increase: {starts}"
+    assert starts[-1] < 180, f"track {track} runs past three hours"
+    assert any("Break" in what for _, what in rows), f"track {track} has no break"
+    assert any("Discussion" in what for _, what in rows), f"track {track} has no discussion"
 
 
 def test_first_sentence():

@@ -71,3 +71,31 @@ def neuron_view(activation: torch.Tensor, fve_per_frequency: torch.Tensor, title
     axes[1].bar(frequencies, fve_per_frequency.tolist(), color=KEY_COLOUR)
     axes[1].set(xlabel="frequency k", ylabel="fraction of variance", ylim=(0, 1), title="explained by each frequency")
     return axes[0].figure
+
+
+def embedding_circles(W_E: torch.Tensor, basis: torch.Tensor, frequencies: Sequence[int]):
+    """Each number's embedding drawn on the plane of one frequency, a panel per frequency.
+
+    The plane is spanned by the frequency's cos and sin directions in the residual stream,
+    ``basis[2k - 1] @ W_E`` and ``basis[2k] @ W_E`` (made orthonormal); each number ``a``
+    is its centred embedding projected onto it, coloured by ``a``, with 0, 1 and 2 labelled.
+    An embedding that stores cos(w_k a) and sin(w_k a) there draws a circle (an ellipse where
+    the two directions differ in length), with ``a`` and ``a + 1`` an angle 2πk/p apart.
+
+    W_E: [p, d_model], the number tokens' embeddings; basis: [p, p], the Fourier basis.
+    """
+    W = (W_E - W_E.mean(dim=0)).detach().to(torch.float64)  # [p, d_model]
+    p = W.shape[0]
+    fig, axes = plt.subplots(1, len(frequencies), figsize=(9.5, 9.5 / len(frequencies) + 0.4),
+                             constrained_layout=True, squeeze=False)
+    for ax, k in zip(axes[0], frequencies):
+        directions = basis[[2 * k - 1, 2 * k]].to(torch.float64) @ W  # [2, d_model]
+        plane, _ = torch.linalg.qr(directions.T)  # [d_model, 2], orthonormal columns
+        xy = W @ plane  # [p, 2]
+        points = ax.scatter(xy[:, 0], xy[:, 1], c=torch.arange(p), cmap="twilight", s=14)
+        for a in (0, 1, 2):
+            ax.annotate(str(a), xy[a].tolist(), textcoords="offset points", xytext=(4, 4), fontsize=10)
+        ax.set_aspect("equal", adjustable="datalim")
+        ax.set(title=f"frequency {k}", xlabel=f"along cos({k}·2πa/{p})", ylabel=f"along sin({k}·2πa/{p})")
+    fig.colorbar(points, ax=axes[0], label="the number a", shrink=0.8)
+    return fig

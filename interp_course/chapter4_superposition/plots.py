@@ -12,7 +12,10 @@ from matplotlib.colors import ListedColormap, Normalize
 
 from .analysis import superposition_score
 
-STICKY_FRACTIONS = (1.0, 3 / 4, 2 / 3, 1 / 2, 2 / 5, 1 / 3, 1 / 4, 1 / 5)
+STICKY_FRACTIONS = (1.0, 3 / 4, 2 / 3, 1 / 2, 2 / 5, 3 / 8)
+"""The feature dimensionalities at which Elhage et al. (2022) find features sticking: a
+feature alone (1), in a tetrahedron (3/4), a triangle (2/3), an antipodal pair (1/2), a
+pentagon (2/5), a square antiprism (3/8)."""
 
 PAGE_WIDTH = 9.5
 """Inches: the website shows a figure this wide (at 80 dpi, about 760 pixels) at full size;
@@ -153,7 +156,8 @@ def wtw_and_norms(W: torch.Tensor, titles: Sequence[str]):
 
 def dimensionality(inverse_density: torch.Tensor, D: torch.Tensor, dims_per_feature: torch.Tensor, ax=None):
     """Feature dimensionalities D_i (dots) and dimensions per feature m / ||W||_F² (line)
-    against 1 / (1 - S), with the sticky fractions marked (grey lines, labelled on the right).
+    against 1 / (1 - S), with the paper's sticky values marked (grey lines, labelled on the right;
+    2/5 and 3/8 share one label, as they lie close together).
 
     inverse_density: [instances]; D: [instances, n_features]; dims_per_feature: [instances]."""
     if ax is None:
@@ -169,9 +173,11 @@ def dimensionality(inverse_density: torch.Tensor, D: torch.Tensor, dims_per_feat
     ax.set_xlabel(r"$1 / (1 - S)$   (sparser $\rightarrow$)")
     ax.set_ylabel("dimensions per feature")
     sticky = ax.secondary_yaxis("right")
-    sticky.set_yticks(STICKY_FRACTIONS, [_fraction_label(v) for v in STICKY_FRACTIONS], fontsize=9, color="dimgrey")
+    ticks = [v for v in STICKY_FRACTIONS if v not in (2 / 5, 3 / 8)] + [(2 / 5 + 3 / 8) / 2]
+    labels = [_fraction_label(v) for v in STICKY_FRACTIONS if v not in (2 / 5, 3 / 8)] + ["2/5, 3/8"]
+    sticky.set_yticks(ticks, labels, fontsize=9, color="dimgrey")
     sticky.tick_params(length=0)
-    sticky.set_ylabel("sticky fractions (grey lines)", color="dimgrey", fontsize=9)
+    sticky.set_ylabel("the paper's sticky values (grey lines)", color="dimgrey", fontsize=9)
     # Above the axes, where it covers neither the dots, the line nor the grey guide lines.
     ax.legend(loc="lower center", bbox_to_anchor=(0.5, 1.0), ncol=2, fontsize=10, frameon=False, markerscale=2)
     return fig

@@ -38,22 +38,31 @@ def attention_heatmap(
     ax=None,
     colorbar: bool = True,
     axis_labels: bool = True,
+    first_position: int = 0,
+    diagonal: bool = False,
 ):
     """One head's attention pattern [dest_pos, src_pos]: row i is where position i looks.
 
-    labels: a word per position as tick labels, or None for position numbers. With
-    ``colorbar`` (the default) the heatmap gets its own colour bar; leave it out where one
-    colour bar serves several heatmaps (see ``attention_colorbar``)."""
+    labels: a word per position as tick labels, or None for position numbers (counted from
+    ``first_position``, for a pattern cropped from a longer one). With ``colorbar`` (the
+    default) the heatmap gets its own colour bar; leave it out where one colour bar serves
+    several heatmaps (see ``attention_colorbar``). ``diagonal`` draws the diagonal (each
+    position attending to itself) as a dotted line, so that a stripe just below it (the
+    previous token) is told from one on it (the current token)."""
     if pattern.ndim != 2:
         raise ValueError(f"pattern must have shape (dest_pos, src_pos), got {tuple(pattern.shape)}")
     if ax is None:
         fig, ax = plt.subplots(figsize=(5.4, 4.6), constrained_layout=True)
     fig = ax.figure
-    ax.imshow(np.asarray(pattern.detach().cpu()), cmap=CMAP, vmin=0, vmax=1)
+    n = pattern.shape[0]
+    low, high = first_position - 0.5, first_position + n - 0.5
+    ax.imshow(np.asarray(pattern.detach().cpu()), cmap=CMAP, vmin=0, vmax=1, extent=(low, high, high, low))
+    if diagonal:
+        ax.plot([low, high], [low, high], color="tab:red", lw=1, ls=":", label="diagonal (the current token)")
     if labels is not None:
         if len(labels) != pattern.shape[0]:
             raise ValueError(f"labels must hold one label per position ({pattern.shape[0]}), got {len(labels)}")
-        ticks = range(len(labels))
+        ticks = range(first_position, first_position + len(labels))
         ax.set_xticks(ticks, labels, rotation=90, fontsize=9)
         ax.set_yticks(ticks, labels, fontsize=9)
     else:
@@ -70,10 +79,23 @@ def attention_heatmap(
 
 
 def all_heads(
-    patterns: Sequence[torch.Tensor], titles: Sequence[str], ncols: int = 4, labels: Sequence[str] | None = None
+    patterns: Sequence[torch.Tensor],
+    titles: Sequence[str],
+    ncols: int = 4,
+    labels: Sequence[str] | None = None,
+    positions: tuple[int, int] | None = None,
 ):
     """A grid of heatmaps, one per head, as wide as the page, with one shared colour bar:
-    patterns is a list of [dest_pos, src_pos]; labels (optional) a word per position."""
+    patterns is a list of [dest_pos, src_pos]; labels (optional) a word per position.
+    ``positions=(start, stop)`` zooms in on those positions (destinations and sources alike),
+    numbered as in the whole sequence, with the diagonal drawn dotted."""
+    if positions is not None:
+        start, stop = positions
+        if not 0 <= start < stop <= patterns[0].shape[0]:
+            raise ValueError(f"positions must be (start, stop) with 0 <= start < stop <= {patterns[0].shape[0]}, "
+                             f"got {positions}")
+        patterns = [pattern[start:stop, start:stop] for pattern in patterns]
+        labels = None if labels is None else labels[start:stop]
     rows = (len(patterns) + ncols - 1) // ncols
     # Room for the colour bar, the axis labels and, with labels, the words as tick labels.
     panel = (PAGE_WIDTH - 1.6 - (0.6 * ncols if labels is not None else 0)) / ncols
@@ -83,7 +105,8 @@ def all_heads(
     )
     fig.get_layout_engine().set(wspace=0.1)
     for ax, pattern, title in zip(axes.flat, patterns, titles):
-        attention_heatmap(pattern, labels, title=title, ax=ax, colorbar=False, axis_labels=False)
+        attention_heatmap(pattern, labels, title=title, ax=ax, colorbar=False, axis_labels=False,
+                          first_position=positions[0] if positions else 0, diagonal=positions is not None)
         if labels is None:
             ax.label_outer()  # position numbers on the outer panels only
     for ax in list(axes.flat)[len(patterns):]:

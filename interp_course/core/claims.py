@@ -22,6 +22,7 @@ notebooks use. A claim that does not hold prints ``✗ NOT IN THIS RUN:`` before
 
 from __future__ import annotations
 
+import html
 from dataclasses import dataclass
 
 THIS_RUN = " — this run: "  # what follows it on a line is not compared by nbval
@@ -66,6 +67,20 @@ class Claims(tuple):
 
     def _repr_pretty_(self, printer, cycle) -> None:  # IPython's display of a cell's last value
         printer.text(repr(self))
+
+    def _repr_html_(self) -> str:
+        """The same lines for JupyterLab and the website, wrapped only between words (a plain
+        text output there may break a line inside a number), the mark in colour. Each claim is
+        one line of HTML, so nbval's pattern for "— this run:" hides the same part as in the
+        text."""
+        style = ("white-space: pre-wrap; word-break: normal; overflow-wrap: break-word; margin: 0.15em 0; "
+                 "font-family: var(--jp-code-font-family, monospace); font-size: var(--jp-code-font-size, 13px)")
+        lines = []
+        for claim in self:
+            mark, colour = ("✓", "#1a7f37") if claim.holds else ("✗ NOT IN THIS RUN:", "#cf222e")
+            detail = f'<span style="color: #6e7781">{html.escape(THIS_RUN + claim.this_run)}</span>' if claim.this_run else ""
+            lines.append(f'<div style="{style}"><b style="color: {colour}">{mark}</b> {html.escape(claim.statement)}{detail}</div>')
+        return "\n".join(lines)
 
     @property
     def failed(self) -> list[Claim]:

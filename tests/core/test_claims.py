@@ -54,3 +54,16 @@ def test_a_statement_is_one_line(statement):
 def test_claims_holds_only_claims():
     with pytest.raises(TypeError, match="Claim objects"):
         Claims("✓ a")
+
+
+def test_the_html_display_escapes_wraps_between_words_and_keeps_one_line_a_claim():
+    import re
+
+    claims = Claims(Claim("loss < 5 & rising", True, "chance 5.55"), Claim("another", False))
+    shown = claims._repr_html_()
+    lines = shown.splitlines()
+    assert len(lines) == 2 and all(line.startswith("<div") and line.endswith("</div>") for line in lines)
+    assert "loss &lt; 5 &amp; rising" in lines[0] and "NOT IN THIS RUN" in lines[1]
+    assert "word-break: normal" in lines[0]  # never inside a number, as JupyterLab's plain text output may
+    sanitized = re.sub(r"(?m) — this run: .*$", " — this run: (not compared)", shown)
+    assert "5.55" not in sanitized and "another" in sanitized
