@@ -29,7 +29,7 @@ ROOT = pathlib.Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from interp_course.core.quotes import quoted_in  # noqa: E402
-from tools.sync_times import pages  # noqa: E402
+from tools.sync_times import markdown_text, pages, report, rewrite_markdown  # noqa: E402
 
 MARKER = re.compile(r"<!-- run:(?P<key>[\w.]+) -->(?P<value>.*?)<!-- /run -->", re.S)
 
@@ -84,33 +84,14 @@ def synced_text(text: str, numbers: dict[str, str], chapter: str | None, where: 
 
 def sync(path: pathlib.Path, numbers: dict[str, str], write: bool) -> bool:
     """Bring the markers of ``path`` up to date (if ``write``); whether any was out of date."""
-    where = str(path.name)
-    if path.suffix == ".ipynb":
-        nb = nbformat.read(path, as_version=4)
-        chapter = path.stem if path.name.startswith("chapter") else None
-        changed = False
-        for cell in nb.cells:
-            if cell.cell_type == "markdown":
-                new = synced_text(cell.source, numbers, chapter, where)
-                if new != cell.source:
-                    changed, cell.source = True, new
-        if changed and write:
-            nbformat.write(nb, path)
-        return changed
-    text = path.read_text()
-    new = synced_text(text, numbers, None, where)
-    if new != text and write:
-        path.write_text(new)
-    return new != text
+    chapter = path.stem if path.suffix == ".ipynb" and path.name.startswith("chapter") else None
+    return rewrite_markdown(path, lambda text: synced_text(text, numbers, chapter, path.name),
+                            lambda text: synced_text(text, numbers, None, path.name), write)
 
 
 def markers(path: pathlib.Path) -> list[str]:
     """The names of every marker in ``path``, in order."""
-    if path.suffix == ".ipynb":
-        text = "\n".join(c.source for c in nbformat.read(path, as_version=4).cells if c.cell_type == "markdown")
-    else:
-        text = path.read_text()
-    return [m["key"] for m in MARKER.finditer(text)]
+    return [m["key"] for m in MARKER.finditer(markdown_text(path))]
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -123,12 +104,7 @@ def main(argv: list[str] | None = None) -> int:
     except (UnknownNumber, ValueError) as error:
         print(error)
         return 1
-    for path in stale:
-        print(f"{path.relative_to(ROOT)}: {'differs from' if args.check else 'updated from'} the executed notebooks")
-    if args.check and stale:
-        print("Run: python tools/sync_run_numbers.py")
-        return 1
-    return 0
+    return report(stale, args.check, "the executed notebooks", "python tools/sync_run_numbers.py")
 
 
 if __name__ == "__main__":

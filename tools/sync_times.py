@@ -19,6 +19,7 @@ import argparse
 import pathlib
 import re
 import sys
+from typing import Callable
 
 import nbformat
 
@@ -58,34 +59,53 @@ def synced_cell(text: str) -> str:
     return synced_exercise_cell(synced_markdown(text))
 
 
-def markers(path: pathlib.Path) -> list[str]:
-    """The keys of every marker in ``path``, in order."""
+def markdown_text(path: pathlib.Path) -> str:
+    """The Markdown of ``path``: a notebook's markdown cells joined, or the file's text."""
     if path.suffix == ".ipynb":
-        nb = nbformat.read(path, as_version=4)
-        text = "\n".join(c.source for c in nb.cells if c.cell_type == "markdown")
-    else:
-        text = path.read_text()
-    return [m["key"] for m in MARKER.finditer(text)]
+        return "\n".join(c.source for c in nbformat.read(path, as_version=4).cells if c.cell_type == "markdown")
+    return path.read_text()
 
 
-def sync(path: pathlib.Path, write: bool) -> bool:
-    """Bring ``path`` up to date (if ``write``); whether it was out of date."""
+def rewrite_markdown(path: pathlib.Path, in_cell: Callable[[str], str], in_page: Callable[[str], str],
+                     write: bool) -> bool:
+    """Apply ``in_cell`` to each markdown cell of a notebook, or ``in_page`` to another page's
+    text; save the result if ``write``. Returns whether anything changed."""
     if path.suffix == ".ipynb":
         nb = nbformat.read(path, as_version=4)
         changed = False
         for cell in nb.cells:
             if cell.cell_type == "markdown":
-                new = synced_cell(cell.source)
+                new = in_cell(cell.source)
                 if new != cell.source:
                     changed, cell.source = True, new
         if changed and write:
             nbformat.write(nb, path)
         return changed
     text = path.read_text()
-    new = synced_markdown(text)
+    new = in_page(text)
     if new != text and write:
         path.write_text(new)
     return new != text
+
+
+def report(stale: list[pathlib.Path], check: bool, source: str, command: str) -> int:
+    """Print each stale page, and the command that fixes them; the exit status of ``--check``."""
+    for path in stale:
+        print(f"{path.relative_to(ROOT)}: {'differs from' if check else 'updated from'} {source}")
+    if check and stale:
+        print(f"Run: {command}")
+        return 1
+    return 0
+
+
+def markers(path: pathlib.Path) -> list[str]:
+    """The keys of every marker in ``path``, in order."""
+    return [m["key"] for m in MARKER.finditer(markdown_text(path))]
+
+
+def sync(path: pathlib.Path, write: bool) -> bool:
+    """Bring ``path`` up to date (if ``write``); whether it was out of date."""
+    return rewrite_markdown(path, synced_cell, synced_markdown, write)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -93,12 +113,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--check", action="store_true", help="change nothing; exit 1 if a page differs")
     args = parser.parse_args(argv)
     stale = [p for p in pages() if sync(p, write=not args.check)]
-    for path in stale:
-        print(f"{path.relative_to(ROOT)}: {'differs from' if args.check else 'updated from'} interp_course/course_times.py")
-    if args.check and stale:
-        print("Run: python tools/sync_times.py")
-        return 1
-    return 0
+    return report(stale, args.check, "interp_course/course_times.py", "python tools/sync_times.py")
 
 
 if __name__ == "__main__":
