@@ -33,7 +33,7 @@ def test_every_quoted_number_is_the_one_the_notebook_computed(page):
 def test_every_number_a_notebook_quotes_is_in_the_text():
     used = set()
     for page in PAGES:
-        chapter = page.stem if page.suffix == ".ipynb" and page.name.startswith("chapter") else None
+        chapter = sync_run_numbers.chapter_of(page)
         used |= {key if "." in key else f"{chapter}.{key}" for key in sync_run_numbers.markers(page)}
     assert not set(NUMBERS) - used, f"quoted by a notebook but used by no page: {sorted(set(NUMBERS) - used)}"
 

@@ -82,9 +82,14 @@ def synced_text(text: str, numbers: dict[str, str], chapter: str | None, where: 
     return MARKER.sub(value, text)
 
 
+def chapter_of(path: pathlib.Path) -> str | None:
+    """The chapter whose numbers a bare marker name in ``path`` means: a chapter notebook's own."""
+    return path.stem if path.suffix == ".ipynb" and path.name.startswith("chapter") else None
+
+
 def sync(path: pathlib.Path, numbers: dict[str, str], write: bool) -> bool:
     """Bring the markers of ``path`` up to date (if ``write``); whether any was out of date."""
-    chapter = path.stem if path.suffix == ".ipynb" and path.name.startswith("chapter") else None
+    chapter = chapter_of(path)
     return rewrite_markdown(path, lambda text: synced_text(text, numbers, chapter, path.name),
                             lambda text: synced_text(text, numbers, None, path.name), write)
 

@@ -58,7 +58,7 @@ def attention_heatmap(
     low, high = first_position - 0.5, first_position + n - 0.5
     ax.imshow(np.asarray(pattern.detach().cpu()), cmap=CMAP, vmin=0, vmax=1, extent=(low, high, high, low))
     if diagonal:
-        ax.plot([low, high], [low, high], color="tab:red", lw=1, ls=":", label="diagonal (the current token)")
+        ax.plot([low, high], [low, high], color="tab:red", lw=1, ls=":")
     if labels is not None:
         if len(labels) != pattern.shape[0]:
             raise ValueError(f"labels must hold one label per position ({pattern.shape[0]}), got {len(labels)}")
