@@ -12,7 +12,7 @@ import pytest
 
 from tests.chapters import CHAPTERS, ROOT
 
-NEW = "chapter8_throwaway"
+NEW = "chapter9_throwaway"
 LEFT_OUT = {".git", ".venv", "_build", "__pycache__", ".ipynb_checkpoints"}
 
 REGISTRIES = r"""
@@ -21,8 +21,8 @@ from interp_course import chapters, course_times, doctor
 status = doctor.cache_status(chapters.chapter_runs())
 print(json.dumps({
     "chapters": chapters.chapter_names(),
-    "total": course_times.value("chapter8_throwaway.total"),
-    "in_order": course_times.value("chapter8_throwaway.in_order"),
+    "total": course_times.value("chapter9_throwaway.total"),
+    "in_order": course_times.value("chapter9_throwaway.in_order"),
     "room_check": doctor.first_run_estimates(status, probe_ms=course_times.MEASURED.probe_ms),
 }))
 """
@@ -35,7 +35,7 @@ def course_with_a_new_chapter(tmp_path_factory):
         n for n in names if n in LEFT_OUT or n.startswith(".run_cache")])
     env = {k: v for k, v in os.environ.items() if k != "INTERP_COURSE_CACHE"}
     env["PYTHONPATH"] = str(copy)  # the copy's course, not the installed one
-    made = subprocess.run([sys.executable, "tools/new_chapter.py", "8", "throwaway", "A throw-away chapter"],
+    made = subprocess.run([sys.executable, "tools/new_chapter.py", "9", "throwaway", "A throw-away chapter"],
                           cwd=copy, env=env, capture_output=True, text=True)
     assert made.returncode == 0, made.stderr[-3000:]
     return copy, env
@@ -62,7 +62,7 @@ def test_the_registries_the_times_and_the_room_check_pick_it_up(course_with_a_ne
     found = json.loads(done.stdout.strip().splitlines()[-1])
     assert found["chapters"] == [*CHAPTERS, NEW]
     assert found["total"].endswith(" h") and found["in_order"].endswith(" s")
-    assert any(line.strip().startswith("8. A throw-away chapter: ready") for line in found["room_check"])
+    assert any(line.strip().startswith("9. A throw-away chapter: ready") for line in found["room_check"])
 
 
 def test_the_test_suite_picks_it_up_and_its_own_tests_pass(course_with_a_new_chapter):
@@ -81,5 +81,5 @@ def test_the_test_suite_picks_it_up_and_its_own_tests_pass(course_with_a_new_cha
 
 def test_the_template_refuses_to_overwrite_a_chapter(course_with_a_new_chapter):
     copy, env = course_with_a_new_chapter
-    again = run(copy, env, "tools/new_chapter.py", "8", "throwaway", "Again")
+    again = run(copy, env, "tools/new_chapter.py", "9", "throwaway", "Again")
     assert again.returncode != 0 and "exists already" in again.stderr

@@ -176,12 +176,13 @@ def test_chapter_runs_lists_every_run_a_notebook_loads(chapter):
             argument = assigned.group(1).strip()
         if argument in listed or argument == "grokking.train_fraction_config(f)":  # f in TRAIN_FRACTIONS
             continue
-        looped = re.search(rf"^\s*for \w+, {re.escape(argument)} in induction\.(\w+)\.items\(\):", code, re.M)
+        looped = re.search(rf"^\s*for \w+, {re.escape(argument)} in (\w+)\.(\w+)\.items\(\):", code, re.M)
         if looped:  # for seed, seed_config in induction.SEEDS.items(): every config of it is listed
-            from interp_course.chapter5_induction import runs as induction
-
-            configs = getattr(induction, looped.group(1)).values()
-            assert all(c in listed.values() for c in configs), f"{chapter}: not every run of induction.{looped.group(1)} is listed"
+            alias, name = looped.groups()
+            imported = re.search(rf"^from (interp_course\.\w+) import runs as {alias}$", code, re.M)
+            assert imported, f"{chapter}: the loop over {alias}.{name} names no runs module imported as {alias}"
+            configs = getattr(importlib.import_module(f"{imported.group(1)}.runs"), name).values()
+            assert all(c in listed.values() for c in configs), f"{chapter}: not every run of {alias}.{name} is listed"
             continue
         raise AssertionError(f"{chapter} loads {argument}, which interp_course/{chapter}/manifest.py does not list")
 

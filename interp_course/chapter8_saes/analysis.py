@@ -1,0 +1,160 @@
+"""Chapter 8's measures of a trained stack of autoencoders: the ones used where nobody knows the
+true features (L0, fraction of variance unexplained, dead latents, the model's loss with the
+reconstruction spliced in) and the one only planted features allow (mean max cosine
+similarity), all computed with the reference solutions on fresh samples of the activations.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+
+from solutions.chapter2_fourier import fourier_2d, fourier_basis, frequency_fve
+from solutions.chapter4_superposition import generate_batch, importance_weighted_loss
+from solutions.chapter8_saes import (
+    dead_latents, decode, encode, fraction_of_variance_unexplained, keep_top_k, mean_max_cosine_similarity,
+)
+
+from ..chapter4_superposition.claims import REPRESENTED
+from .runs import SAEConfig, SAEStack, ToySAEConfig
+
+EVALUATION_SEED = 12345  # the samples the measures use, never the ones the autoencoders were trained on
+EVALUATION_BATCHES = 4
+EVALUATION_BATCH_SIZE = 4096
+
+
+@torch.no_grad()
+def run_stack(stack: SAEStack, h: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """Latents [batch, instances, n_latents] and reconstruction [batch, instances, d] of the
+    activations h [batch, d] (every instance sees the same h)."""
+    h = h[:, None, :].expand(-1, stack.config.n_instances, -1)
+    latents = encode(h, stack.W_enc, stack.b_enc, stack.b_dec)
+    if stack.config.k:
+        latents = keep_top_k(latents, stack.config.k)
+    return latents, decode(latents, stack.W_dec, stack.b_dec)
+
+
+def true_directions(config: ToySAEConfig, toy_W: torch.Tensor) -> torch.Tensor:
+    """[n_represented, d]: the directions of the features the toy model represents (its W's
+    columns with norm above chapter 4's threshold), one per row. toy_W: [n_hidden, n_features]."""
+    return toy_W.T[toy_W.norm(dim=0) > REPRESENTED]
+
+
+def evaluation_batches(sample) -> list[torch.Tensor]:
+    """The activations every measure is computed on: EVALUATION_BATCHES batches of
+    ``sample(EVALUATION_BATCH_SIZE, generator)`` from a generator seeded with EVALUATION_SEED,
+    each [EVALUATION_BATCH_SIZE, d]."""
+    generator = torch.Generator().manual_seed(EVALUATION_SEED)
+    return [sample(EVALUATION_BATCH_SIZE, generator) for _ in range(EVALUATION_BATCHES)]
+
+
+@dataclass
+class Scores:
+    """Each measure per instance ([instances] tensors), in the stack's order of settings."""
+
+    l0: torch.Tensor  # mean number of latents above 0 per input
+    fvu: torch.Tensor  # fraction of variance unexplained
+    dead: torch.Tensor  # number of latents that never fired on the evaluation samples
+    mmcs: torch.Tensor | None = None  # mean max cosine similarity with the true features
+    loss_recovered: torch.Tensor | None = None  # of the toy model's loss, spliced (1 = as good as h itself)
+    shrinkage: torch.Tensor | None = None  # reconstruction's length along h, on one-feature inputs (1 = none)
+
+
+@torch.no_grad()
+def score(stack: SAEStack, sample, toy=None) -> Scores:
+    """The measures of every instance of ``stack`` on EVALUATION_BATCHES fresh batches of
+    ``sample(batch_size, generator)``. With ``toy`` (the chapter 4 sweep a ToySAEConfig is
+    trained on), also the measures that need the true features and the toy model."""
+    h = torch.cat(evaluation_batches(sample))  # [n, d]
+    latents, reconstruction = run_stack(stack, h)
+    n_instances = stack.config.n_instances
+    scores = Scores(
+        l0=(latents > 0).float().sum(dim=-1).mean(dim=0),
+        fvu=fraction_of_variance_unexplained(h[:, None].expand(-1, n_instances, -1), reconstruction),
+        dead=dead_latents(list(latents.split(EVALUATION_BATCH_SIZE))).sum(dim=-1),
+    )
+    if toy is not None:
+        config: ToySAEConfig = stack.config
+        W, b = toy.W[config.toy_instance], toy.b[config.toy_instance]
+        scores.mmcs = mean_max_cosine_similarity(stack.W_dec, true_directions(config, W))
+        scores.loss_recovered = _loss_recovered(config, W, b, reconstruction)
+        scores.shrinkage = _shrinkage(stack, W, config)
+    return scores
+
+
+def _loss_recovered(config: ToySAEConfig, W, b, reconstruction) -> torch.Tensor:
+    """1 - (loss spliced - loss clean) / (loss zeroed - loss clean): the toy model's own loss
+    when its hidden vector is replaced by the reconstruction, against the hidden vector itself
+    (1) and a zero vector (0). The features are redrawn exactly as the evaluation drew them."""
+    probability, importance = (t[config.toy_instance] for t in config.toy.tensors())
+    again = torch.Generator().manual_seed(EVALUATION_SEED)
+    features = torch.cat([generate_batch(EVALUATION_BATCH_SIZE, probability[None], again)[:, 0]
+                          for _ in range(EVALUATION_BATCHES)])  # [n, n_features]
+
+    def loss(hidden: torch.Tensor) -> torch.Tensor:  # hidden [n, instances, d] -> [instances]
+        out = torch.relu(torch.einsum("nid,df->nif", hidden, W) + b)
+        instances = hidden.shape[1]
+        return importance_weighted_loss(out, features[:, None].expand(-1, instances, -1), importance.expand(instances, -1))
+
+    clean = loss((features @ W.T)[:, None])
+    zeroed = loss(torch.zeros_like(reconstruction[:, :1]))
+    return 1 - (loss(reconstruction) - clean) / (zeroed - clean)
+
+
+def _shrinkage(stack: SAEStack, W: torch.Tensor, config: ToySAEConfig) -> torch.Tensor:
+    """The reconstruction's component along h, as a fraction of |h|, averaged over inputs with
+    exactly one represented feature active, at values 0.5 and 1 ([instances]). 1: no shrinkage."""
+    directions = true_directions(config, W)  # [n_true, d]
+    h = torch.cat([directions * 0.5, directions])  # [2 n_true, d]
+    _, reconstruction = run_stack(stack, h)
+    along = torch.einsum("nid,nd->ni", reconstruction, h) / h.pow(2).sum(dim=-1, keepdim=True)
+    return along.mean(dim=0)
+
+
+def by_setting(values: torch.Tensor, config: SAEConfig) -> torch.Tensor:
+    """[instances, ...] -> [n_coefficients, n_seeds, ...], rows in the order of ``l1_coefficients``."""
+    return values.reshape(len(config.l1_coefficients), len(config.seeds), *values.shape[1:])
+
+
+@torch.no_grad()
+def best_frequency(values: torch.Tensor, p: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """For each of n functions of (a, b), given as values [p * p, n] (a-major), the largest
+    fraction of its variance one frequency explains, and that frequency: ([n], [n])."""
+    coefficients = fourier_2d(values.reshape(p, p, -1), fourier_basis(p))
+    fve = torch.stack([frequency_fve(coefficients, k) for k in range(1, (p - 1) // 2 + 1)])  # [frequencies, n]
+    best, index = fve.max(dim=0)
+    return best, index + 1
+
+
+@dataclass
+class FrequencyReport:
+    """How cleanly units (neurons or latents) of the grokked MLP belong to one frequency."""
+
+    units: int  # units that vary over the inputs at all
+    mostly_one: int  # of those, the ones one frequency explains more than half of
+    on_key: int  # of those, the ones whose frequency is a key frequency
+    frequencies: list[int]  # the distinct best frequencies of the mostly-one units
+
+    @property
+    def share_mostly_one(self) -> float:
+        return self.mostly_one / self.units
+
+
+def frequency_report(values: torch.Tensor, p: int, key: list[int]) -> FrequencyReport:
+    """values: [p * p, n] activations of n units over every input (a-major)."""
+    live = values.std(dim=0) > 1e-6
+    best, frequency = best_frequency(values[:, live], p)
+    mostly = best > 0.5
+    return FrequencyReport(units=int(live.sum()), mostly_one=int(mostly.sum()),
+                           on_key=int(torch.isin(frequency[mostly], torch.tensor(key)).sum()),
+                           frequencies=sorted(set(frequency[mostly].tolist())))
+
+
+def seed_agreement(W_dec: torch.Tensor) -> float:
+    """How alike the dictionaries of several seeds are: for each ordered pair of seeds, the mean
+    max cosine similarity of one's latent directions against the other's (the other's taken as
+    the "true" directions), averaged over the pairs. W_dec: [seeds, n_latents, d]."""
+    seeds = W_dec.shape[0]
+    pairs = [float(mean_max_cosine_similarity(W_dec[a:a + 1], W_dec[b])) for a in range(seeds) for b in range(seeds) if a != b]
+    return sum(pairs) / len(pairs)

@@ -1,0 +1,25 @@
+"""Chapter 8, "Sparse autoencoders", as the course's registries see it (see
+:mod:`interp_course.core.manifest`)."""
+
+from ..chapter1_grokking.manifest import MANIFEST as CHAPTER1
+from ..chapter4_superposition.manifest import MANIFEST as CHAPTER4
+from ..core.manifest import Manifest, TrainedRun
+from . import runs as saes
+
+SECONDS = {"FIVE_INTO_TWO_L1": 10.1, "FIVE_INTO_TWO_TOPK": 4.8, "TWENTY_INTO_FIVE_L1": 6.8, "TWENTY_INTO_FIVE_TOPK": 6.5,
+           "GROKKED_MLP": 10.9}
+DICTIONARY_SECONDS = {5: 5.7, 10: 5.4, 15: 5.9, 20: 4.8, 30: 5.7, 40: 6.7}
+
+MANIFEST = Manifest(
+    title="8. Sparse autoencoders",
+    reading_min=35,  # estimated: reading the chapter through, without the exercises
+    exercise_min={"8.1": 10, "8.2": 5, "8.3": 10, "8.4": 10, "8.5": 20, "8.6": 15, "8.7": 10, "8.8": 10},
+    warm_seconds=8.0,  # measure: python benchmarks/course_speed.py --skip-canonical (its warm pass)
+    runs={
+        "grokking.CANONICAL": CHAPTER1.runs["grokking.CANONICAL"],
+        "sp.FIVE_INTO_TWO": CHAPTER4.runs["sp.FIVE_INTO_TWO"],
+        "sp.TWENTY_INTO_FIVE": CHAPTER4.runs["sp.TWENTY_INTO_FIVE"],
+        **{f"saes.{name}": TrainedRun(getattr(saes, name), s) for name, s in SECONDS.items()},
+        **{f"saes.DICTIONARY_SWEEP[{m}]": TrainedRun(saes.DICTIONARY_SWEEP[m], s) for m, s in DICTIONARY_SECONDS.items()},
+    },
+)
