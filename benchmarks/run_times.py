@@ -1,7 +1,8 @@
 """How long each of the course's runs takes to train on this machine, from scratch.
 
 Every run the chapters load (the chapters' manifests, ``interp_course/chapters.py``) is trained in a new, empty
-run cache, with all of torch's threads, as a notebook trains it. Prints one line per run, the
+run cache, with all of torch's threads, as a notebook trains it. A run built on other runs (chapter 8's
+autoencoders) is timed alone: the runs it requires are trained into that cache first, untimed. Prints one line per run, the
 time of the room check's probe (``interp_course.doctor.probe_step_ms``). These are the
 figures the manifests record (each run's ``seconds``) and ``interp_course/course_times.py`` (``MEASURED.probe_ms``); it
 derives each chapter's first run from them.
@@ -42,6 +43,8 @@ def main() -> None:
         for _ in range(args.repeats):
             with tempfile.TemporaryDirectory(prefix="run-cache-") as cache:
                 os.environ["INTERP_COURSE_CACHE"] = cache
+                for upstream in config.requires():  # a run built on runs: those are timed on their own lines
+                    load_or_train(upstream, progress=False, verbose=False)
                 start = time.perf_counter()
                 load_or_train(config, progress=False, verbose=False)
                 times.append(time.perf_counter() - start)

@@ -17,7 +17,7 @@ from solutions.chapter8_saes import (
 )
 
 from ..chapter4_superposition.claims import REPRESENTED
-from .runs import SAEConfig, SAEStack, ToySAEConfig
+from .runs import HierarchySAEConfig, SAEConfig, SAEStack, ToySAEConfig
 
 EVALUATION_SEED = 12345  # the samples the measures use, never the ones the autoencoders were trained on
 EVALUATION_BATCHES = 4
@@ -141,14 +141,17 @@ class FrequencyReport:
         return self.mostly_one / self.units
 
 
-def frequency_report(values: torch.Tensor, p: int, key: list[int]) -> FrequencyReport:
-    """values: [p * p, n] activations of n units over every input (a-major)."""
-    live = values.std(dim=0) > 1e-6
-    best, frequency = best_frequency(values[:, live], p)
+def frequency_report(best: torch.Tensor, frequency: torch.Tensor, key: list[int]) -> FrequencyReport:
+    """best, frequency: [n], :func:`best_frequency` of n units that vary over the inputs."""
     mostly = best > 0.5
-    return FrequencyReport(units=int(live.sum()), mostly_one=int(mostly.sum()),
+    return FrequencyReport(units=len(best), mostly_one=int(mostly.sum()),
                            on_key=int(torch.isin(frequency[mostly], torch.tensor(key)).sum()),
                            frequencies=sorted(set(frequency[mostly].tolist())))
+
+
+def varying(values: torch.Tensor) -> torch.Tensor:
+    """values [n_inputs, n] -> the columns that vary over the inputs (a dead latent does not)."""
+    return values[:, values.std(dim=0) > 1e-6]
 
 
 def seed_agreement(W_dec: torch.Tensor) -> float:
@@ -158,3 +161,35 @@ def seed_agreement(W_dec: torch.Tensor) -> float:
     seeds = W_dec.shape[0]
     pairs = [float(mean_max_cosine_similarity(W_dec[a:a + 1], W_dec[b])) for a in range(seeds) for b in range(seeds) if a != b]
     return sum(pairs) / len(pairs)
+
+
+@dataclass
+class Absorption:
+    """How a stack trained on a planted hierarchy treats the parent feature ([instances] each)."""
+
+    parent_alone: torch.Tensor  # share of parent-alone inputs on which the parent's latent fires
+    parent_with_child: torch.Tensor  # share of inputs with a child (so with the parent too) on which it fires
+    child_towards_parent: torch.Tensor  # children's latents: mean cosine of their direction with the parent's
+
+
+@torch.no_grad()
+def absorption(stack: SAEStack, config: HierarchySAEConfig, n: int = 20000) -> Absorption:
+    """The parent's latent is the one that fires most often on inputs where the parent is alone;
+    each child's latent, the one other than the parent's that fires most often on that child's
+    inputs. Measured on ``n`` fresh inputs."""
+    features = config.features(n, torch.Generator().manual_seed(EVALUATION_SEED))  # [n, features]
+    latents, _ = run_stack(stack, features @ config.directions)  # [n, instances, n_latents]
+    fires = (latents > 0).float()
+    child = features[:, 1:1 + config.n_children].bool()
+    alone = features[:, 0].bool() & ~child.any(dim=1)
+    parent_latent = fires[alone].mean(dim=0).argmax(dim=-1)  # [instances]
+    rows = torch.arange(stack.config.n_instances)
+    towards = []
+    for c in range(config.n_children):
+        rate = fires[child[:, c]].mean(dim=0)  # [instances, n_latents]
+        rate[rows, parent_latent] = -1
+        child_latent = rate.argmax(dim=-1)
+        towards.append(stack.W_dec[rows, child_latent] @ config.directions[0])
+    return Absorption(parent_alone=fires[alone][:, rows, parent_latent].mean(dim=0),
+                      parent_with_child=fires[child.any(dim=1)][:, rows, parent_latent].mean(dim=0),
+                      child_towards_parent=torch.stack(towards).mean(dim=0))

@@ -23,6 +23,14 @@ def _close(got, candidate: torch.Tensor, atol: float = 1e-5) -> bool:
             and bool(torch.allclose(got, candidate, atol=atol, rtol=1e-4)))
 
 
+def _reject_known_mistakes(got, want: torch.Tensor, mistakes: list, where: str = "") -> None:
+    """Raise ExerciseFailed with the message of the first known mistake whose result ``got``
+    equals (``mistakes``: [(that mistake's result, message)]), unless it is also the right one."""
+    for candidate, message in mistakes:
+        if _close(got, candidate) and not _close(got, want):
+            raise ExerciseFailed(f"{where}{message}")
+
+
 def _weights(instances=3, d=4, n_latents=6, seed=0):
     g = torch.Generator().manual_seed(seed)
     return (torch.randn(instances, d, n_latents, generator=g), 0.3 * torch.randn(instances, n_latents, generator=g),
@@ -98,9 +106,7 @@ def check_sae_loss(fn: Callable, reference_fn: Callable) -> str:
         (error + latents.abs().sum(-1).mean(0), "the L1 penalty is not multiplied by l1_coefficient"),
         (error * 7 + coefficient * latents.abs().sum(-1).sum(0), "summed over the batch; take the mean"),
     ]
-    for candidate, message in mistakes:
-        if _close(got, candidate) and not _close(got, want):
-            raise ExerciseFailed(message)
+    _reject_known_mistakes(got, want, mistakes)
     expect_tensor(got, want, "the loss per instance", atol=1e-5, rtol=1e-5)
     return "3 instances, λ = 0, 0.1 and 1"
 
@@ -218,9 +224,7 @@ def check_mean_max_cosine_similarity(fn: Callable, reference_fn: Callable) -> st
             (cosines.mean(dim=1).max(dim=-1).values, "took the mean first and the max second; the max over "
              "latents first, then the mean over true features"),
         ]
-        for candidate, message in mistakes:
-            if _close(got, candidate) and not _close(got, want):
-                raise ExerciseFailed(f"on {name}: {message}")
+        _reject_known_mistakes(got, want, mistakes, f"on {name}: ")
         expect_tensor(got, want, f"the score on {name}", atol=1e-5, rtol=1e-5)
     return "3 dictionaries: perfect with extras, one that misses a feature, random"
 
@@ -246,9 +250,7 @@ def check_fraction_of_variance_unexplained(fn: Callable, reference_fn: Callable)
             (error.sum((0, 2)) / (act - act.mean((0, 2), keepdim=True)).pow(2).sum((0, 2)),
              "subtracted one mean over the batch and d; subtract the mean vector, over the batch only"),
         ]
-        for candidate, message in mistakes:
-            if _close(got, candidate) and not _close(got, want):
-                raise ExerciseFailed(f"on {name}: {message}")
+        _reject_known_mistakes(got, want, mistakes, f"on {name}: ")
         expect_tensor(got, want, f"FVU on {name}", atol=1e-5, rtol=1e-5)
     return "3 reconstructions of data far from zero mean: noisy, the mean, perfect"
 

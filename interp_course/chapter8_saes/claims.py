@@ -10,7 +10,7 @@ from __future__ import annotations
 import torch
 
 from ..core.claims import Claim, Claims
-from .analysis import FrequencyReport, Scores
+from .analysis import Absorption, FrequencyReport, Scores
 
 RECOVERED = 0.98  # mean max cosine similarity that counts as recovering every feature (5 into 2)
 
@@ -65,16 +65,17 @@ def shrinkage(l1: Scores, topk: Scores, band_instances: list[int]) -> Claims:
 
 
 def twenty_into_five(l1: Scores, topk: Scores, coefficients: tuple[float, ...], seeds: int) -> Claims:
-    """Twenty features in five dimensions: TopK recovers the represented features; L1 only in a
-    narrow band of λ, and there at the cost of shrinkage."""
+    """Twenty features in five dimensions: TopK recovers the represented features; L1 at its best
+    λ too, at the cost of shrinkage, and not with too strong a penalty. The best λ is the row
+    with the highest mean score (which λ below it also reaches 0.95 depends on the seed)."""
     mmcs = l1.mmcs.reshape(len(coefficients), seeds)
     best_row = int(mmcs.mean(dim=1).argmax())
     return Claims(
         Claim("TopK (k = 1) recovers the represented features (mean max cosine similarity ≥ 0.95) in every seed",
               holds=bool((topk.mmcs >= 0.95).all()), this_run=_values(topk.mmcs)),
-        Claim(f"L1 reaches 0.95 in every seed at one λ of the three ({coefficients[best_row]}) and at no other",
-              holds=bool((mmcs[best_row] >= 0.95).all()) and
-              all(bool((mmcs[r] < 0.95).any()) for r in range(len(coefficients)) if r != best_row),
+        Claim(f"L1 reaches 0.95 in every seed at its best λ ({coefficients[best_row]}), and falls short in every "
+              f"seed at the largest ({coefficients[-1]}): too strong a penalty loses features",
+              holds=bool((mmcs[best_row] >= 0.95).all()) and bool((mmcs[-1] < 0.95).all()) and best_row != len(coefficients) - 1,
               this_run="; ".join(f"λ = {c}: {_values(mmcs[r])}" for r, c in enumerate(coefficients))),
         Claim("there, it leaves at least twice TopK's unexplained variance",
               holds=bool(l1.fvu.reshape(len(coefficients), seeds)[best_row].min() > 2 * topk.fvu.max()),
@@ -92,6 +93,19 @@ def dead_latents(dead: dict[int, torch.Tensor], represented: int) -> Claims:
               this_run="; ".join(f"{m}: {', '.join(map(str, d.tolist()))}" for m, d in small.items())),
         Claim(f"with {largest} latents, at least five die in every seed",
               holds=bool((dead[largest] >= 5).all()), this_run=", ".join(map(str, dead[largest].tolist()))),
+    )
+
+
+def absorption(found: Absorption) -> Claims:
+    """A parent feature present whenever a child is: its latent stops firing when a child is
+    present, and each child's latent takes up the parent's direction."""
+    return Claims(
+        Claim("the parent's latent fires on at least 90% of the inputs where the parent is alone, in every seed",
+              holds=bool((found.parent_alone >= 0.9).all()), this_run=_values(found.parent_alone, 2)),
+        Claim("but on under 20% of the inputs where a child is present, though the parent is present in all of them",
+              holds=bool((found.parent_with_child < 0.2).all()), this_run=_values(found.parent_with_child, 2)),
+        Claim("the children's latents point part of the way to the parent (mean cosine with its direction above 0.5)",
+              holds=bool((found.child_towards_parent > 0.5).all()), this_run=_values(found.child_towards_parent, 2)),
     )
 
 

@@ -198,6 +198,55 @@ def mlp_activations(run: Run) -> torch.Tensor:
     return neurons / neurons.norm(dim=-1).mean()
 
 
+@dataclass(frozen=True)
+class HierarchySAEConfig(SAEConfig):
+    """Autoencoders on planted activations with a hierarchy: a parent feature that is present
+    whenever one of its children is (and sometimes alone), plus independent features. Each
+    feature has its own direction in ``d`` dimensions and is either absent or present with
+    value 1; at most one child is present at a time."""
+
+    d: int = 8
+    n_children: int = 4
+    n_independent: int = 3
+    child_probability: float = 0.05
+    parent_alone_probability: float = 0.05
+    independent_probability: float = 0.05
+    directions_seed: int = 3
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        if 1 + self.n_children + self.n_independent > self.d:
+            raise ValueError(f"HierarchySAEConfig: 1 + n_children + n_independent features must fit in d = {self.d} "
+                             "dimensions (their directions are orthonormal)")
+
+    @property
+    def directions(self) -> torch.Tensor:
+        """[1 + n_children + n_independent, d] orthonormal rows, a random rotation (seeded by
+        ``directions_seed``): the parent, the children, the others. Orthogonal, so that anything
+        the autoencoder mixes is mixed because of how the features occur, not of their geometry."""
+        random = torch.randn(self.d, self.d, generator=torch.Generator().manual_seed(self.directions_seed))
+        return torch.linalg.qr(random)[0].T[: 1 + self.n_children + self.n_independent]
+
+    def features(self, batch_size: int, generator: torch.Generator) -> torch.Tensor:
+        """[batch, 1 + n_children + n_independent] in {0, 1}: which features are present."""
+        child = torch.rand(batch_size, self.n_children, generator=generator) < self.child_probability
+        child &= torch.cumsum(child, dim=1) == 1  # at most one child: the first drawn
+        parent = child.any(dim=1) | (torch.rand(batch_size, generator=generator) < self.parent_alone_probability)
+        other = torch.rand(batch_size, self.n_independent, generator=generator) < self.independent_probability
+        return torch.cat([parent[:, None], child, other], dim=1).float()
+
+    def sampler(self, inputs: tuple[Run, ...]) -> Callable[[int, torch.Generator], torch.Tensor]:
+        directions = self.directions
+
+        def sample(batch_size: int, generator: torch.Generator) -> torch.Tensor:
+            return self.features(batch_size, generator) @ directions  # [batch, d]
+
+        return sample
+
+    def initial_decoder_bias(self, inputs: tuple[Run, ...]) -> torch.Tensor:
+        return torch.zeros(self.d)
+
+
 # The stacks of chapter 8.
 FIVE_INTO_TWO_INSTANCE = 2 * len(sp.FIVE_INTO_TWO_SPARSITIES) + sp.FIVE_INTO_TWO_SPARSITIES.index(0.9)
 """Chapter 4's five features in two dimensions, equal importance, sparsity 0.9: a pentagon."""
@@ -226,6 +275,9 @@ DICTIONARY_SIZES = (5, 10, 15, 20, 30, 40)
 DICTIONARY_SWEEP = {m: ToySAEConfig(m, (0.3,), TWENTY_SEEDS, toy=sp.TWENTY_INTO_FIVE, toy_instance=TWENTY_INTO_FIVE_INSTANCE)
                     for m in DICTIONARY_SIZES}
 """{dictionary size: L1 autoencoders of that size at λ = 0.3} on twenty features in five dimensions."""
+
+HIERARCHY = HierarchySAEConfig(12, (0.3,), TWENTY_SEEDS)
+"""Twelve-latent L1 autoencoders on a parent feature, its four children and three others, in 8 dimensions."""
 
 GROKKED_MLP = GrokkedMLPSAEConfig(32, (0.01,), (0,), n_steps=2000)
 """32-latent L1 autoencoder on the grokked model's 512 MLP neurons."""

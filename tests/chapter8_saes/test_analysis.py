@@ -50,8 +50,10 @@ def test_the_frequency_report_finds_a_planted_frequency():
     a, b = torch.meshgrid(torch.arange(p), torch.arange(p), indexing="ij")
     wave = torch.cos(2 * math.pi * 3 * (a + b) / p).reshape(p * p, 1).double()  # frequency 3 only
     noise = torch.randn(p * p, 1, generator=torch.Generator().manual_seed(0), dtype=torch.float64)
-    report = analysis.frequency_report(torch.cat([wave, noise, torch.ones(p * p, 1, dtype=torch.float64)], dim=1), p, [3])
-    assert report.units == 2  # the constant unit does not vary
+    units = analysis.varying(torch.cat([wave, noise, torch.ones(p * p, 1, dtype=torch.float64)], dim=1))
+    assert units.shape == (p * p, 2)  # the constant unit does not vary
+    report = analysis.frequency_report(*analysis.best_frequency(units, p), [3])
+    assert report.units == 2
     assert report.mostly_one == 1 and report.on_key == 1 and report.frequencies == [3]
 
 

@@ -62,6 +62,13 @@ def test_dead_latents_grow_with_the_dictionary():
     assert len(claims.dead_latents(reversed_sizes, represented).failed) == 2
 
 
+def test_a_parent_feature_is_absorbed_into_its_children():
+    found = analysis.absorption(load(saes.load_or_train, saes.HIERARCHY), saes.HIERARCHY)
+    claims.absorption(found).assert_hold()
+    independent = dataclasses.replace(found, parent_with_child=found.parent_alone, child_towards_parent=found.child_towards_parent * 0)
+    assert len(claims.absorption(independent).failed) == 2
+
+
 def test_the_grokked_mlp():
     run = load(grokking.load_or_train, grokking.CANONICAL)
     p = run.config.p
@@ -69,9 +76,10 @@ def test_the_grokked_mlp():
     activations = saes.mlp_activations(run)
     latents, reconstruction = analysis.run_stack(load(saes.load_or_train, saes.GROKKED_MLP), activations)
     fvu = float(analysis.fraction_of_variance_unexplained(activations[:, None], reconstruction))
-    neurons = analysis.frequency_report(activations.double(), p, key)
-    found = analysis.frequency_report(latents[:, 0].double(), p, key)
+    neurons = analysis.frequency_report(*analysis.best_frequency(analysis.varying(activations.double()), p), key)
+    found = analysis.frequency_report(*analysis.best_frequency(analysis.varying(latents[:, 0].double()), p), key)
     claims.grokked_mlp(neurons, found, key, fvu).assert_hold()
     # Latents of random directions: no frequency structure, worse reconstruction.
     random = torch.relu(activations @ torch.randn(activations.shape[1], 32, generator=torch.Generator().manual_seed(0)))
-    assert len(claims.grokked_mlp(neurons, analysis.frequency_report(random.double(), p, key), key, 0.5).failed) >= 2
+    mixed = analysis.frequency_report(*analysis.best_frequency(analysis.varying(random.double()), p), key)
+    assert len(claims.grokked_mlp(neurons, mixed, key, 0.5).failed) >= 2
