@@ -17,7 +17,7 @@ from solutions.chapter8_saes import (
 )
 
 from ..chapter4_superposition.claims import REPRESENTED
-from .runs import HierarchySAEConfig, SAEConfig, SAEStack, ToySAEConfig
+from .runs import HierarchySAEConfig, SAEConfig, SAEStack, ToySAEConfig, initial_weights
 
 EVALUATION_SEED = 12345  # the samples the measures use, never the ones the autoencoders were trained on
 EVALUATION_BATCHES = 4
@@ -193,3 +193,20 @@ def absorption(stack: SAEStack, config: HierarchySAEConfig, n: int = 20000) -> A
     return Absorption(parent_alone=fires[alone][:, rows, parent_latent].mean(dim=0),
                       parent_with_child=fires[child.any(dim=1)][:, rows, parent_latent].mean(dim=0),
                       child_towards_parent=torch.stack(towards).mean(dim=0))
+
+
+def random_dictionary_mmcs(config: SAEConfig, truth: torch.Tensor) -> torch.Tensor:
+    """[instances]: the mean max cosine similarity of the dictionaries the autoencoders of
+    ``config`` start from (random unit directions, :func:`~.runs.initial_weights`): the
+    score of a dictionary that learned nothing. truth: [n_true, d]."""
+    W_dec = initial_weights(config, torch.zeros(truth.shape[1]))[2].detach()
+    return mean_max_cosine_similarity(W_dec, truth)
+
+
+@torch.no_grad()
+def near_a_feature(stack: SAEStack, truth: torch.Tensor, latents: torch.Tensor, cosine: float = 0.9) -> tuple[torch.Tensor, torch.Tensor]:
+    """(live latents, live latents within ``cosine`` of a true feature), each [instances].
+    latents: [n, instances, n_latents] on some inputs; truth: [n_true, d]."""
+    live = (latents > 0).any(dim=0)  # [instances, n_latents]
+    best = torch.einsum("imd,td->imt", stack.W_dec, truth / truth.norm(dim=-1, keepdim=True)).max(dim=-1).values
+    return live.sum(dim=-1), (live & (best > cosine)).sum(dim=-1)

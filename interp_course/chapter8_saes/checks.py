@@ -51,7 +51,7 @@ def check_encode(fn: Callable, reference_fn: Callable) -> str:
             continue
         pre = torch.einsum("bid,idm->bim", h - c, W) + b
         if _close(got, pre) and (pre < 0).any():
-            raise ExerciseFailed(f"on {name}: some latents are negative: apply the ReLU last")
+            raise ExerciseFailed(f"on {name}: some latents are negative: apply a ReLU, last")
         if _close(got, torch.relu(torch.einsum("bid,idm->bim", h, W) + b)):
             raise ExerciseFailed(f"on {name}: subtract the decoder's bias b_dec from h before the encoder: "
                                  "ReLU((h - b_dec) W_enc + b_enc)")
@@ -205,6 +205,8 @@ def check_mean_max_cosine_similarity(fn: Callable, reference_fn: Callable) -> st
          torch.cat([torch.eye(3), torch.tensor([[0.6, 0.8, 0.0], [0.0, 0.6, 0.8]])])[None] * 1.5, truth),
         ("a dictionary that misses a feature, and one latent pointing opposite another",
          torch.tensor([[[1.0, 0.0, 0.0], [0.0, -1.0, 0.0], [0.0, 0.0, 0.5]]]), truth),
+        ("true directions not along the axes", torch.tensor([[[1.0, 1.0, 0.0], [0.0, 1.0, 2.0], [1.0, 0.0, 0.0]]]),
+         torch.tensor([[3.0, 1.0, 0.0], [0.0, 1.0, 1.0]])),
         ("random dictionaries, 2 instances", torch.randn(2, 5, 3, generator=g), torch.randn(4, 3, generator=g)),
     ]
     for name, W_dec, true_directions in cases:
@@ -219,6 +221,9 @@ def check_mean_max_cosine_similarity(fn: Callable, reference_fn: Callable) -> st
              "feature does not recover it (its ReLU latent fires for the opposite input)"),
             (torch.einsum("imd,td->imt", latents, true_directions).max(dim=1).values.mean(dim=-1),
              "normalise the true directions too: cosine similarity divides by both lengths"),
+            (torch.einsum("imd,td->imt", latents, true_directions / true_directions.norm(dim=0, keepdim=True))
+             .max(dim=1).values.mean(dim=-1), "normalised the true directions over the wrong axis: each true "
+             "direction is a row, so divide by its norm over dim=-1"),
             (torch.einsum("imd,td->imt", W_dec, truth_hat).max(dim=1).values.mean(dim=-1),
              "normalise the latent directions (rows of W_dec) too: cosine similarity divides by both lengths"),
             (cosines.mean(dim=1).max(dim=-1).values, "took the mean first and the max second; the max over "
@@ -226,7 +231,7 @@ def check_mean_max_cosine_similarity(fn: Callable, reference_fn: Callable) -> st
         ]
         _reject_known_mistakes(got, want, mistakes, f"on {name}: ")
         expect_tensor(got, want, f"the score on {name}", atol=1e-5, rtol=1e-5)
-    return "3 dictionaries: perfect with extras, one that misses a feature, random"
+    return "4 dictionaries: perfect with extras, one that misses a feature, directions off the axes, random"
 
 
 @exercise("8.7", reference.fraction_of_variance_unexplained)
@@ -260,7 +265,7 @@ def check_dead_latents(fn: Callable, reference_fn: Callable) -> str:
     g = torch.Generator().manual_seed(9)
     first = torch.relu(torch.randn(6, 2, 5, generator=g))
     first[:, :, 3:] = 0  # latents 3 and 4 silent in the first batch
-    second = torch.relu(torch.randn(6, 2, 5, generator=g))
+    second = torch.relu(torch.randn(4, 2, 5, generator=g))  # batches of different sizes
     second[:, :, 4] = 0  # latent 3 fires in the second batch; latent 4 never
     second[:, 1, 3] = 0  # ... except in instance 1, where it never fires either
     second[:, :, 0] = 0  # latent 0 fires in the first batch only
@@ -277,7 +282,7 @@ def check_dead_latents(fn: Callable, reference_fn: Callable) -> str:
                                      "may fire on another, so look at every batch")
             if len(batches) > 1 and torch.equal(got, ~(batches[-1] > 0).any(0)):
                 raise ExerciseFailed(f"on {name}: counted on the last batch only; look at every batch")
-            if not got.any() and want.any():
+            if want.any() and torch.equal(got, ~torch.stack([(b >= 0).any(0) for b in batches]).any(0)):
                 raise ExerciseFailed(f"on {name}: no latent is dead; a latent at exactly 0 has not fired "
                                      "(count activations > 0, not >= 0)")
         # (expect_tensor compares numbers; a mask is compared here)

@@ -39,8 +39,8 @@ def l1_band(scores: Scores, coefficients: tuple[float, ...], band: tuple[float, 
         Claim(f"below the band (λ = {', '.join(map(str, below))}) it recovers them worse: a lower mean over seeds",
               holds=bool(under.mean(dim=1).max() < in_band.mean(dim=1).min()),
               this_run=f"means {_values(under.mean(dim=1))} below, {_values(in_band.mean(dim=1))} in the band"),
-        Claim("the better the features are recovered, the worse the reconstruction: every λ in the band "
-              "leaves more variance unexplained than every λ below it",
+        Claim("recovering the features costs reconstruction: every λ in the band leaves more variance "
+              "unexplained than every λ below it",
               holds=bool(torch.stack([fvu[rows[c]] for c in band]).min() > torch.stack([fvu[rows[c]] for c in below]).max()),
               this_run=f"FVU {_values(fvu.mean(dim=1))} by λ (means)"),
         Claim(f"above it (λ = {largest}) the penalty costs more than a third of the variance",

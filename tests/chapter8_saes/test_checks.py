@@ -130,6 +130,16 @@ def mmcs_latents_not_normalised(W_dec, true_directions):
     return cos.max(dim=1).values.mean(dim=-1)
 
 
+def mmcs_truth_normalised_over_columns(W_dec, true_directions):
+    cos = torch.einsum("imd,td->imt", W_dec / W_dec.norm(dim=-1, keepdim=True),
+                       true_directions / true_directions.norm(dim=0, keepdim=True))
+    return cos.max(dim=1).values.mean(dim=-1)
+
+
+def dead_by_stacking(latent_batches):
+    return ~(torch.stack(latent_batches) > 0).any(dim=0).any(dim=0)
+
+
 def fvu_not_centred(h, reconstruction):
     return (h - reconstruction).pow(2).sum((0, 2)) / h.pow(2).sum((0, 2))
 
@@ -169,7 +179,7 @@ def dead_as_count(latent_batches):
 WRONG_ANSWERS: dict = {
     checks.check_encode: [
         (no_decoder_bias_subtracted, "subtract the decoder's bias"),
-        (no_relu, "negative: apply the ReLU"),
+        (no_relu, "negative: apply a ReLU"),
         (relu_before_bias, "add b_enc before the ReLU"),
         (decoder_bias_added, "b_dec is added to h; subtract it"),
     ],
@@ -203,6 +213,7 @@ WRONG_ANSWERS: dict = {
         (mmcs_absolute, "absolute value"),
         (mmcs_truth_not_normalised, "normalise the true directions"),
         (mmcs_latents_not_normalised, "normalise the latent directions"),
+        (mmcs_truth_normalised_over_columns, "over the wrong axis"),
     ],
     checks.check_fraction_of_variance_unexplained: [
         (fvu_not_centred, "squared length of h"),
@@ -216,6 +227,7 @@ WRONG_ANSWERS: dict = {
         (live_latents, "these are the live ones"),
         (fired_at_zero, "not >= 0"),
         (dead_as_count, "shape|dtype"),
+        (dead_by_stacking, "raised|size"),
     ],
 }
 """{check: [(wrong function, regex its failure message must match), ...]}: mistakes a learner makes"""
