@@ -169,7 +169,9 @@ class Absorption:
 
     parent_alone: torch.Tensor  # share of parent-alone inputs on which the parent's latent fires
     parent_with_child: torch.Tensor  # share of inputs with a child (so with the parent too) on which it fires
+    absorbing_children: torch.Tensor  # children on whose inputs the parent's latent fires less than half the time
     child_towards_parent: torch.Tensor  # children's latents: mean cosine of their direction with the parent's
+    n_children: int = 0
 
 
 @torch.no_grad()
@@ -184,15 +186,17 @@ def absorption(stack: SAEStack, config: HierarchySAEConfig, n: int = 20000) -> A
     alone = features[:, 0].bool() & ~child.any(dim=1)
     parent_latent = fires[alone].mean(dim=0).argmax(dim=-1)  # [instances]
     rows = torch.arange(stack.config.n_instances)
-    towards = []
+    towards, absorbing = [], []
     for c in range(config.n_children):
         rate = fires[child[:, c]].mean(dim=0)  # [instances, n_latents]
+        absorbing.append(rate[rows, parent_latent] < 0.5)
         rate[rows, parent_latent] = -1
         child_latent = rate.argmax(dim=-1)
         towards.append(stack.W_dec[rows, child_latent] @ config.directions[0])
     return Absorption(parent_alone=fires[alone][:, rows, parent_latent].mean(dim=0),
                       parent_with_child=fires[child.any(dim=1)][:, rows, parent_latent].mean(dim=0),
-                      child_towards_parent=torch.stack(towards).mean(dim=0))
+                      absorbing_children=torch.stack(absorbing).sum(dim=0),
+                      child_towards_parent=torch.stack(towards).mean(dim=0), n_children=config.n_children)
 
 
 def random_dictionary_mmcs(config: SAEConfig, truth: torch.Tensor) -> torch.Tensor:

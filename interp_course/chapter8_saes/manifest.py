@@ -16,7 +16,7 @@ MANIFEST = Manifest(
     title="8. Sparse autoencoders",
     reading_min=35,  # estimated: reading the chapter through, without the exercises
     exercise_min={"8.1": 10, "8.2": 5, "8.3": 10, "8.4": 10, "8.5": 20, "8.6": 15, "8.7": 10, "8.8": 10},
-    warm_seconds=8.0,  # measure: python benchmarks/course_speed.py --skip-canonical (its warm pass)
+    warm_seconds=19.0,  # python benchmarks/notebook_execution.py book/chapter8_saes.ipynb --warm-repeats 3, 2026-12-05 (AMD EPYC)
     runs={
         "grokking.CANONICAL": CHAPTER1.runs["grokking.CANONICAL"],
         "sp.FIVE_INTO_TWO": CHAPTER4.runs["sp.FIVE_INTO_TWO"],

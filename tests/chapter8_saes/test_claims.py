@@ -65,7 +65,8 @@ def test_dead_latents_grow_with_the_dictionary():
 def test_a_parent_feature_is_absorbed_into_its_children():
     found = analysis.absorption(load(saes.load_or_train, saes.HIERARCHY), saes.HIERARCHY)
     claims.absorption(found).assert_hold()
-    independent = dataclasses.replace(found, parent_with_child=found.parent_alone, child_towards_parent=found.child_towards_parent * 0)
+    independent = dataclasses.replace(found, absorbing_children=found.absorbing_children * 0,
+                                      child_towards_parent=found.child_towards_parent * 0)
     assert len(claims.absorption(independent).failed) == 2
 
 
