@@ -113,8 +113,10 @@ def absorption(found: Absorption) -> Claims:
 
 
 def grokked_mlp(neurons: FrequencyReport, latents: FrequencyReport, key: list[int], fvu: float) -> Claims:
-    """What an autoencoder on the grokked model's MLP recovers: the key frequencies chapter 2
-    found in the neurons, and no cleaner units than the neurons themselves."""
+    """What an autoencoder on the grokked model's MLP recovers: the frequencies chapter 2 found
+    in the neurons, and no cleaner units than the neurons themselves. (Not "every key frequency":
+    a run can have a key frequency of its embedding, by chapter 2's 5% threshold, that no neuron
+    is mostly made of; under AVX2 kernels the canonical run has four, frequency 42 the fourth.)"""
     return Claims(
         Claim("the autoencoder reconstructs the MLP's activations (under 5% of the variance unexplained)",
               holds=fvu < 0.05, this_run=f"{fvu:.3f}"),
@@ -122,8 +124,9 @@ def grokked_mlp(neurons: FrequencyReport, latents: FrequencyReport, key: list[in
               "and every such frequency is a key frequency",
               holds=latents.share_mostly_one >= 0.75 and latents.on_key == latents.mostly_one,
               this_run=f"{latents.mostly_one} of {latents.units}; frequencies {latents.frequencies}, key {key}"),
-        Claim("its latents cover every key frequency",
-              holds=set(latents.frequencies) >= set(key), this_run=f"{latents.frequencies}"),
+        Claim("its latents cover every frequency that some neuron is mostly made of",
+              holds=set(latents.frequencies) >= set(neurons.frequencies),
+              this_run=f"latents {latents.frequencies}, neurons {neurons.frequencies}"),
         Claim("its latents are no cleaner than the neurons: the share that is mostly one frequency is not "
               "higher by more than 0.05",
               holds=latents.share_mostly_one <= neurons.share_mostly_one + 0.05,
