@@ -14,20 +14,14 @@ import torch
 
 from solutions import chapter8_saes as reference
 
-from ..core.exercise import ExerciseFailed, expect_tensor, exercise
-
-
-def _close(got, candidate: torch.Tensor, atol: float = 1e-5) -> bool:
-    """``got`` is a tensor of ``candidate``'s shape with the same values (a wrong answer's result)."""
-    return (isinstance(got, torch.Tensor) and got.shape == candidate.shape and got.dtype == candidate.dtype
-            and bool(torch.allclose(got, candidate, atol=atol, rtol=1e-4)))
+from ..core.exercise import ExerciseFailed, expect_tensor, exercise, same_values
 
 
 def _reject_known_mistakes(got, want: torch.Tensor, mistakes: list, where: str = "") -> None:
     """Raise ExerciseFailed with the message of the first known mistake whose result ``got``
     equals (``mistakes``: [(that mistake's result, message)]), unless it is also the right one."""
     for candidate, message in mistakes:
-        if _close(got, candidate) and not _close(got, want):
+        if same_values(got, candidate, atol=1e-5) and not same_values(got, want, atol=1e-5):
             raise ExerciseFailed(f"{where}{message}")
 
 
@@ -47,17 +41,17 @@ def check_encode(fn: Callable, reference_fn: Callable) -> str:
               torch.ones(1, 2, dtype=torch.float64))]
     for name, h, W, b, c in cases:
         got, want = fn(h, W, b, c), reference_fn(h, W, b, c)
-        if _close(got, want):
+        if same_values(got, want, atol=1e-5) and got.dtype == want.dtype:  # right: expect_tensor has nothing to add
             continue
         pre = torch.einsum("bid,idm->bim", h - c, W) + b
-        if _close(got, pre) and (pre < 0).any():
+        if same_values(got, pre, atol=1e-5) and (pre < 0).any():
             raise ExerciseFailed(f"on {name}: some latents are negative: apply a ReLU, last")
-        if _close(got, torch.relu(torch.einsum("bid,idm->bim", h, W) + b)):
+        if same_values(got, torch.relu(torch.einsum("bid,idm->bim", h, W) + b), atol=1e-5):
             raise ExerciseFailed(f"on {name}: subtract the decoder's bias b_dec from h before the encoder: "
                                  "ReLU((h - b_dec) W_enc + b_enc)")
-        if _close(got, torch.relu(torch.einsum("bid,idm->bim", h + c, W) + b)):
+        if same_values(got, torch.relu(torch.einsum("bid,idm->bim", h + c, W) + b), atol=1e-5):
             raise ExerciseFailed(f"on {name}: b_dec is added to h; subtract it: ReLU((h - b_dec) W_enc + b_enc)")
-        if _close(got, torch.relu(pre - b) + b):
+        if same_values(got, torch.relu(pre - b) + b, atol=1e-5):
             raise ExerciseFailed(f"on {name}: add b_enc before the ReLU, not after")
         expect_tensor(got, want, f"the latents on {name}", atol=1e-5, rtol=1e-5)
     return "2 cases: 3 instances with both biases, and one float64 input"
@@ -72,11 +66,11 @@ def check_decode(fn: Callable, reference_fn: Callable) -> str:
              ("3 instances, 6 latents into d = 4", torch.relu(torch.randn(5, 3, 6, generator=g)), W_dec, b_dec)]
     for name, z, W, c in cases:
         got, want = fn(z, W, c), reference_fn(z, W, c)
-        if _close(got, want):
+        if same_values(got, want, atol=1e-5) and got.dtype == want.dtype:  # right: expect_tensor has nothing to add
             continue
-        if _close(got, want - c):
+        if same_values(got, want - c, atol=1e-5):
             raise ExerciseFailed(f"on {name}: add the decoder's bias b_dec to the sum of directions")
-        if _close(got, torch.einsum("bim,idm->bid", z, W) + c):
+        if same_values(got, torch.einsum("bim,idm->bid", z, W) + c, atol=1e-5):
             raise ExerciseFailed(f"on {name}: latent j's direction is row j of W_dec ([instances, n_latents, d]); "
                                  "this used its columns")
         expect_tensor(got, want, f"the reconstruction on {name}", atol=1e-5, rtol=1e-5)
@@ -119,17 +113,18 @@ def check_keep_top_k(fn: Callable, reference_fn: Callable) -> str:
              ("k = n_latents (keeps everything)", torch.rand(3, 1, 4, generator=g), 4)]
     for name, latents, k in cases:
         got, want = fn(latents, k), reference_fn(latents, k)
-        if _close(got, want):
+        if same_values(got, want, atol=1e-5) and got.dtype == want.dtype:  # right: expect_tensor has nothing to add
             continue
         if isinstance(got, torch.Tensor) and got.shape == (*latents.shape[:-1], k) and latents.shape[-1] != k:
             raise ExerciseFailed(f"on {name}: returned only the k values, shape {tuple(got.shape)}; return every "
                                  "latent, shape [batch, instances, n_latents], with all but the k largest set to 0")
         if isinstance(got, torch.Tensor) and got.shape == latents.shape and got.dtype == latents.dtype:
             kept = (got != 0).sum(-1)
-            if k < latents.shape[-1] and _close(got, reference.keep_top_k(latents, k + 1)):
+            if k < latents.shape[-1] and same_values(got, reference.keep_top_k(latents, k + 1), atol=1e-5):
                 raise ExerciseFailed(f"on {name}: kept k + 1 latents per input; keep exactly k")
             smallest = latents.topk(k, dim=-1, largest=False)
-            if _close(got, torch.zeros_like(latents).scatter(-1, smallest.indices, smallest.values)) and k < latents.shape[-1]:
+            kept_smallest = torch.zeros_like(latents).scatter(-1, smallest.indices, smallest.values)
+            if same_values(got, kept_smallest, atol=1e-5) and k < latents.shape[-1]:
                 raise ExerciseFailed(f"on {name}: kept the k smallest latents; keep the k largest")
             if k < latents.shape[-1] and not bool((kept <= k).all()):
                 raise ExerciseFailed(f"on {name}: some inputs keep more than k latents; choose the k largest of each "
