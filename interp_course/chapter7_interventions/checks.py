@@ -1,0 +1,281 @@
+"""Checks for the exercises of chapter 7, "Causal interventions".
+
+Each ``check_*`` takes the learner's function and returns the function the notebook should go
+on with (see :mod:`interp_course.core.exercise`). Each looks for the mistakes a learner makes
+with that method (the current token where the next one is meant, a metric the wrong way round,
+the patch at the wrong position or in every head, a path patched everywhere, a probe scored on
+rows it was fitted on, the circuit ablated instead of kept) and names the one it finds.
+"""
+
+from __future__ import annotations
+
+from typing import Callable
+
+import torch
+
+from solutions import chapter7_interventions as reference
+
+from ..core.exercise import ExerciseFailed, expect_tensor, exercise, same_values
+from ..core.transformer import HookedTransformer, TransformerConfig
+
+
+def _model() -> HookedTransformer:
+    """A small two-layer attention-only model with two heads a layer (as chapter 5's), random
+    weights scaled up so that its heads attend sharply."""
+    cfg = TransformerConfig(d_vocab=12, n_ctx=10, d_model=16, n_layers=2, n_heads=2, d_head=8, attn_only=True)
+    model = HookedTransformer(cfg, seed=7)
+    with torch.no_grad():
+        for block in model.blocks:
+            block.attn.W_Q.mul_(3.0)
+            block.attn.W_K.mul_(3.0)
+    return model
+
+
+def _tokens(batch: int, pos: int, seed: int) -> torch.Tensor:
+    return torch.randint(0, 12, (batch, pos), generator=torch.Generator().manual_seed(seed))
+
+
+def _cache(model, tokens):
+    with torch.no_grad():
+        return model.run_with_cache(tokens)[1]
+
+
+def _first_mistake(got, mistakes, want, atol=1e-5) -> None:
+    """Raise ExerciseFailed with the message of the first mistake [(its result, message)] that
+    ``got`` equals, unless ``got`` is also right."""
+    if same_values(got, want, atol=atol):
+        return
+    for candidate, message in mistakes:
+        if same_values(got, candidate, atol=atol):
+            raise ExerciseFailed(message)
+
+
+def _unchanged_cache(cache, before: dict, name: str) -> None:
+    for key, value in before.items():
+        if not torch.equal(cache[key], value):
+            raise ExerciseFailed(f"your function changed {name}[{key!r}] in place; edit a copy (z = z.clone())")
+
+
+@exercise("7.1", reference.head_logit_attribution)
+def check_head_logit_attribution(fn: Callable, reference_fn: Callable) -> str:
+    model = _model()
+    for batch, pos, seed in ((3, 10, 1), (1, 4, 2)):
+        tokens = _tokens(batch, pos, seed)
+        cache = _cache(model, tokens)
+        got, want = fn(model, cache, tokens), reference_fn(model, cache, tokens)
+
+        def attribution(z_rows: slice, targets: torch.Tensor) -> torch.Tensor:
+            per_layer = [torch.einsum("bphe,hed,dbp->bph", cache["z", layer][:, z_rows], block.attn.W_O,
+                                      model.W_U[:, targets]) for layer, block in enumerate(model.blocks)]
+            return torch.stack(per_layer, dim=2).detach()
+
+        if isinstance(got, torch.Tensor) and got.shape == (batch, pos, 2, 2):
+            raise ExerciseFailed(f"on {batch} sequences of {pos} tokens: the result has {pos} positions; it has one "
+                                 "fewer, pos - 1, since the last position has no next token to attribute")
+        _first_mistake(got, [
+            (attribution(slice(None, -1), tokens[:, :-1]), "each position's attribution is to the token at that "
+             "position; it should be to the next token, tokens[:, i + 1], the one position i predicts"),
+            (attribution(slice(1, None), tokens[:, 1:]), "the head outputs are one position late: position i's "
+             "output (z[:, :-1]) predicts tokens[:, i + 1]"),
+            (want.transpose(2, 3), "the last two dimensions are swapped: [batch, pos - 1, n_layers, n_heads]"),
+        ], want)
+        expect_tensor(got, want, f"the attributions on {batch} sequences of {pos} tokens", atol=1e-5, rtol=1e-4)
+    return "a small 2-layer model on 2 batches, including a one-sequence batch"
+
+
+@exercise("7.2", reference.normalised_metric)
+def check_normalised_metric(fn: Callable, reference_fn: Callable) -> str:
+    cases = [("losses between the two runs", torch.tensor([1.5, 2.5, 4.0, 3.1]), 1.5, 4.0),
+             ("a patch that overshoots either way", torch.tensor([[0.5, 5.0], [2.0, 3.0]], dtype=torch.float64), 1.2, 4.4),
+             ("one loss, float64", torch.tensor([2.0], dtype=torch.float64), 0.5, 6.0)]
+    for name, loss, clean, corrupted in cases:
+        got, want = fn(loss, clean, corrupted), reference_fn(loss, clean, corrupted)
+        _first_mistake(got, [
+            ((loss - clean) / (corrupted - clean), f"on {name}: the metric is the wrong way round: it must be 0 "
+             "at the corrupted run's loss and 1 at the clean run's"),
+            (corrupted - loss, f"on {name}: not normalised: divide by the gap, corrupted_loss - clean_loss"),
+            (loss - clean, f"on {name}: not normalised, and the wrong way round: (corrupted_loss - loss) / "
+             "(corrupted_loss - clean_loss)"),
+            ((corrupted - loss) / clean, f"on {name}: divide by the gap between the runs, corrupted_loss - clean_loss, "
+             "not by the clean loss"),
+            (clean / loss, f"on {name}: a ratio of losses is not 0 at the corrupted run; use "
+             "(corrupted_loss - loss) / (corrupted_loss - clean_loss)"),
+        ], want)
+        expect_tensor(got, want, f"the metric on {name}", atol=1e-6, rtol=1e-6)
+    return "3 cases, one that overshoots both ends and one in float64"
+
+
+@exercise("7.3", reference.patch_head)
+def check_patch_head(fn: Callable, reference_fn: Callable) -> str:
+    model = _model()
+    tokens, other = _tokens(4, 10, 3), _tokens(4, 10, 4)
+    source = _cache(model, other)
+    before = {("z", layer): source["z", layer].clone() for layer in (0, 1)}
+    with torch.no_grad():
+        plain = model(tokens)
+    for layer, head, position in ((0, 1, 3), (1, 0, None), (0, 0, 0), (1, 1, 9)):
+        got = fn(model, tokens, source, layer, head, position)
+        want = reference_fn(model, tokens, source, layer, head, position)
+        _unchanged_cache(source, before, "source_cache")
+        if any(hp._hooks for hp in model.hook_dict.values()):
+            raise ExerciseFailed("a hook was left attached to the model; use model.run_with_hooks")
+        where = f"layer {layer}, head {head}, position {position}"
+        mistakes = [(plain, f"{where}: the logits are those of the unpatched run: return the edited z from the hook")]
+        if position is not None:
+            mistakes += [(reference_fn(model, tokens, source, layer, head, p), f"{where}: you patched position {p}; "
+                          f"patch z[:, {position}, head] only") for p in (position - 1, position + 1) if 0 <= p < 10]
+            mistakes.append((reference_fn(model, tokens, source, layer, head, None),
+                             f"{where}: you patched every position; patch only position {position}"))
+        with torch.no_grad():
+            def every_head(z, hook, position=position, layer=layer):
+                z = z.clone()
+                where_ = slice(None) if position is None else position
+                z[:, where_] = source["z", layer][:, where_]
+                return z
+            all_heads = model.run_with_hooks(tokens, fwd_hooks=[(f"blocks.{layer}.attn.hook_z", every_head)])
+        mistakes.append((all_heads, f"{where}: you patched every head of layer {layer}; patch z[:, ..., head] only"))
+        other_layer = reference_fn(model, tokens, source, 1 - layer, head, position)
+        mistakes.append((other_layer, f"{where}: you patched head {head} of layer {1 - layer}; use the hook of "
+                                      f"blocks.{layer}.attn.hook_z"))
+        _first_mistake(got, mistakes, want)
+        expect_tensor(got, want, f"the logits ({where})", atol=1e-5, rtol=1e-4)
+    return "a small 2-layer model: 4 heads and positions, one of them every position"
+
+
+@exercise("7.4", reference.path_patch)
+def check_path_patch(fn: Callable, reference_fn: Callable) -> str:
+    model = _model()
+    tokens, other = _tokens(4, 10, 5), _tokens(4, 10, 6)
+    source = _cache(model, other)
+    attn0 = model.blocks[0].attn
+    for sender, receiver in ((0, "k"), (1, "q"), (0, "v")):
+        sender_z = source["z", 0][:, :, sender].clone()
+        got = fn(model, tokens, sender, sender_z, receiver)
+        want = reference_fn(model, tokens, sender, sender_z, receiver)
+        if any(hp._hooks for hp in model.hook_dict.values()):
+            raise ExerciseFailed("a hook was left attached to the model; use model.run_with_hooks")
+        where = f"sender 0.{sender}, receiver {receiver}"
+        with torch.no_grad():
+            def everywhere(z, hook):
+                z = z.clone()
+                z[:, :, sender] = sender_z
+                return z
+            all_paths = model.run_with_hooks(tokens, fwd_hooks=[("blocks.0.attn.hook_z", everywhere)])
+            W = {"q": model.blocks[1].attn.W_Q, "k": model.blocks[1].attn.W_K, "v": model.blocks[1].attn.W_V}[receiver]
+            added = sender_z @ attn0.W_O[sender]  # the new output added, without removing the old one
+
+            def whole_output(x, hook):
+                return x + torch.einsum("bpd,hde->bphe", added, W)
+            not_a_difference = model.run_with_hooks(tokens, fwd_hooks=[(f"blocks.1.attn.hook_{receiver}", whole_output)])
+            plain = model(tokens)
+        mistakes = [
+            (all_paths, f"{where}: you replaced the sender's z everywhere, so every path changed; change only what "
+             f"layer 1's {receiver} reads, with a hook on blocks.1.attn.hook_{receiver}"),
+            (not_a_difference, f"{where}: you added the new output to the {receiver} without taking the sender's own "
+             "output away: add (sender_z - z) @ W_O[sender] @ W_" + receiver.upper()),
+            (plain, f"{where}: the logits are those of the unpatched run; return the edited {receiver} from the hook"),
+        ]
+        mistakes += [(reference_fn(model, tokens, sender, sender_z, r), f"{where}: you patched layer 1's {r}, not its "
+                      f"{receiver}") for r in ("q", "k", "v") if r != receiver]
+        _first_mistake(got, mistakes, want)
+        expect_tensor(got, want, f"the logits ({where})", atol=1e-5, rtol=1e-4)
+    return "a small 2-layer model: both senders, all three receivers"
+
+
+@exercise("7.5", reference.attribution_patch)
+def check_attribution_patch(fn: Callable, reference_fn: Callable) -> str:
+    g = torch.Generator().manual_seed(8)
+    cases = [("batch 5, 7 positions, 2 heads", *(torch.randn(5, 7, 2, 4, generator=g) for _ in range(3))),
+             ("one sequence, 3 positions, 3 heads, float64", *(torch.randn(1, 3, 3, 2, generator=g, dtype=torch.float64)
+                                                              for _ in range(3)))]
+    for name, clean, corrupted, gradient in cases:
+        got, want = fn(clean, corrupted, gradient), reference_fn(clean, corrupted, gradient)
+        if isinstance(got, torch.Tensor) and got.shape == want.shape[::-1] and want.shape[0] != want.shape[1]:
+            raise ExerciseFailed(f"on {name}: the result is [head, pos]; return [pos, head]")
+        _first_mistake(got, [
+            (-want, f"on {name}: the sign is reversed: denoising changes z by clean_z - corrupted_z"),
+            (want / clean.shape[0], f"on {name}: you averaged over the batch; sum over it (the metric is already a "
+             "mean, so its gradient holds the 1/batch)"),
+            ((clean * gradient).sum(dim=(0, 3)), f"on {name}: multiply the gradient by the change in z, clean_z - "
+             "corrupted_z, not by clean_z"),
+            (((clean - corrupted) * gradient).abs().sum(dim=(0, 3)), f"on {name}: keep the sign of each product: "
+             "a patch can lower the metric"),
+            (((clean - corrupted) * gradient).sum(dim=(0, 3)).abs(), f"on {name}: keep the sign: a patch can lower "
+             "the metric"),
+        ], want)
+        expect_tensor(got, want, f"the estimates on {name}", atol=1e-5, rtol=1e-5)
+    return "2 cases, one in float64"
+
+
+@exercise("7.6", reference.probe_accuracy)
+def check_probe_accuracy(fn: Callable, reference_fn: Callable) -> str:
+    g = torch.Generator().manual_seed(9)
+    features = torch.randn(300, 6, generator=g)
+    labels = (features @ torch.randn(6, 4, generator=g)).argmax(dim=1)
+    noise_features = torch.randn(60, 64, generator=g)
+    noise_labels = torch.randint(0, 5, (60,), generator=g)
+    cases = [("labels that are pure noise (60 rows of 64 features, 30 to fit)", noise_features, noise_labels, 5, 30),
+             ("labels a linear function of the features (300 rows, 200 to fit)", features, labels, 4, 200)]
+    for name, x, y, n_classes, n_train in cases:
+        got, want = fn(x, y, n_classes, n_train), reference_fn(x, y, n_classes, n_train)
+        if not isinstance(got, float):
+            raise ExerciseFailed(f"on {name}: return a Python float (use .item()), got {type(got).__name__}")
+        if abs(got - want) <= 1e-6:
+            continue
+        if n_classes == 5 and got >= 0.6:
+            raise ExerciseFailed(
+                f"on {name}: your probe scores {got:.2f} where chance is 0.2: it was fitted on the rows it is "
+                f"scored on (fit on features[:n_train] only, score on features[n_train:])")
+        fitted = reference.fit_linear_probe(x[:n_train], y[:n_train], n_classes)
+        if abs(got - (fitted(x[:n_train]) == y[:n_train]).float().mean().item()) <= 1e-6:
+            raise ExerciseFailed(f"on {name}: that is the accuracy on the training rows; score on features[n_train:]")
+        on_every_row = reference.fit_linear_probe(x, y, n_classes)
+        if abs(got - (on_every_row(x[n_train:]) == y[n_train:]).float().mean().item()) <= 1e-6:
+            raise ExerciseFailed(f"on {name}: your probe was fitted on the rows it is scored on too; fit on "
+                                 "features[:n_train] only")
+        raise ExerciseFailed(f"on {name}: accuracy {got:.4f}, expected {want:.4f}: fit on the first n_train rows, "
+                             "score on the rest")
+    return "a decodable label and a label of pure noise (a probe that saw its test rows scores high on it)"
+
+
+@exercise("7.7", reference.resample_ablate_except)
+def check_resample_ablate_except(fn: Callable, reference_fn: Callable) -> str:
+    model = _model()
+    tokens, source_tokens = _tokens(4, 10, 10), _tokens(4, 10, 11)
+    every = [(layer, head) for layer in (0, 1) for head in (0, 1)]
+    source = _cache(model, source_tokens)
+    for keep in ([(0, 0), (1, 1)], [(1, 0)], [], every):
+        got = fn(model, tokens, source_tokens, keep)
+        want = reference_fn(model, tokens, source_tokens, keep)
+        if any(hp._hooks for hp in model.hook_dict.values()):
+            raise ExerciseFailed("a hook was left attached to the model; use model.run_with_hooks")
+        inverse = [pair for pair in every if pair not in keep]
+
+        def replaced(value: Callable) -> torch.Tensor:
+            def hook_for(layer):
+                def hook(z, hook):
+                    z = z.clone()
+                    for head in (0, 1):
+                        if (layer, head) not in keep:
+                            z[:, :, head] = value(layer, head, z)
+                    return z
+                return hook
+            with torch.no_grad():
+                return model.run_with_hooks(tokens, fwd_hooks=[(f"blocks.{l}.attn.hook_z", hook_for(l)) for l in (0, 1)])
+
+        mistakes = [
+            (reference_fn(model, tokens, source_tokens, inverse), f"keeping {keep}: you ablated the kept heads and "
+             "kept the others; ablate every head NOT in keep"),
+            (replaced(lambda layer, head, z: torch.zeros_like(z[:, :, head])), f"keeping {keep}: that is zero "
+             "ablation; replace z with the head's z on source_tokens"),
+            (replaced(lambda layer, head, z: z[:, :, head].mean(dim=0, keepdim=True).expand_as(z[:, :, head])),
+             f"keeping {keep}: that is mean ablation; replace z with the head's z on source_tokens"),
+            (replaced(lambda layer, head, z: source["z", layer][:, :, 1 - head]), f"keeping {keep}: each ablated head "
+             "took another head's z from the source run; use its own, source z[:, :, head]"),
+        ]
+        if keep != every:
+            with torch.no_grad():
+                mistakes.append((model(tokens), f"keeping {keep}: nothing was ablated; return the edited z from the hook"))
+        _first_mistake(got, mistakes, want)
+        expect_tensor(got, want, f"the logits keeping {keep}", atol=1e-5, rtol=1e-4)
+    return "a small 2-layer model: 4 circuits, from none to every head"
