@@ -105,9 +105,11 @@ def test_every_chapter_on_disk_is_in_the_table_of_contents():
 
 
 def test_no_backward_pass_outside_core_and_the_reference_solutions():
-    """One training loop: a gradient is taken in core (train_loop, gradient_step) and in the
-    reference solutions that are themselves training steps or loops a learner writes, nowhere
-    else in the course."""
+    """One training loop: a backward pass that fills the parameters' gradients is taken in core
+    (train_loop, gradient_step) and in the reference solutions that are themselves training
+    steps or loops a learner writes, nowhere else in the course. (An analysis that needs the
+    gradient of a metric with respect to activations, as attribution patching does, takes it
+    with torch.autograd.grad, which trains nothing and leaves every parameter's .grad alone.)"""
     for path in python_files("interp_course"):
         relative = path.relative_to(ROOT).as_posix()
         if relative.startswith("interp_course/core/"):

@@ -214,23 +214,23 @@ def path_effects(setup: Patching, path_patch: Callable, normalised_metric: Calla
 
 
 def metric_gradient(setup: Patching, normalised_metric: Callable) -> list[torch.Tensor]:
-    """d(normalised metric)/dz of every layer in the corrupted run, one backward pass:
-    [layer] of [batch, pos, head, d_head]."""
+    """d(normalised metric)/dz of every layer in the corrupted run, from one backward pass
+    (``torch.autograd.grad``: the gradient with respect to the activations only, no parameter's
+    ``.grad`` is touched): [layer] of [batch, pos, head, d_head]."""
     saved = {}
 
     def keep(z, hook):
-        z.retain_grad()
         saved[hook.name] = z
         return z
 
     model = setup.model
-    hooks = [(f"blocks.{layer}.attn.hook_z", keep) for layer in range(model.cfg.n_layers)]
+    names = [f"blocks.{layer}.attn.hook_z" for layer in range(model.cfg.n_layers)]
     with torch.enable_grad():
-        logits = model.run_with_hooks(setup.corrupted, fwd_hooks=hooks)
+        logits = model.run_with_hooks(setup.corrupted, fwd_hooks=[(name, keep) for name in names])
         loss = second_copy_loss(logits, setup.clean, setup.seq_len)
-        normalised_metric(loss.reshape(1), setup.clean_loss, setup.corrupted_loss).sum().backward()
-    model.zero_grad(set_to_none=True)
-    return [saved[f"blocks.{layer}.attn.hook_z"].grad.detach() for layer in range(model.cfg.n_layers)]
+        metric = normalised_metric(loss.reshape(1), setup.clean_loss, setup.corrupted_loss).sum()
+        gradients = torch.autograd.grad(metric, [saved[name] for name in names])
+    return [g.detach() for g in gradients]
 
 
 def correlation(a: torch.Tensor, b: torch.Tensor) -> float:
