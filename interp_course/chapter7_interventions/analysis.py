@@ -233,6 +233,23 @@ def metric_gradient(setup: Patching, normalised_metric: Callable) -> list[torch.
     return [g.detach() for g in gradients]
 
 
+def induction_attention(setup: Patching, previous_head: int, induction_heads: list[int]) -> tuple[float, float]:
+    """The induction heads' mean induction score (attention from each second-copy token to the
+    token after its earlier occurrence, chapter 5's measure) in the corrupted run, and in the
+    corrupted run with the previous-token head's clean output patched in at every position."""
+    def patch(z, hook):
+        z = z.clone()
+        z[:, :, previous_head] = setup.clean_cache["z", 0][:, :, previous_head]
+        return z
+
+    scores = []
+    for hooks in ((), [("blocks.0.attn.hook_z", patch)]):
+        with torch.no_grad(), setup.model.hooks(hooks):
+            _, cache = setup.model.run_with_cache(setup.corrupted, names_filter="blocks.1.attn.hook_pattern")
+        scores.append(float(induction_score(cache["pattern", 1], setup.seq_len)[induction_heads].mean()))
+    return scores[0], scores[1]
+
+
 def correlation(a: torch.Tensor, b: torch.Tensor) -> float:
     """Pearson's correlation of two tensors' entries."""
     return float(torch.corrcoef(torch.stack([a.flatten().double(), b.flatten().double()]))[0, 1])

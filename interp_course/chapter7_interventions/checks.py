@@ -69,6 +69,11 @@ def check_head_logit_attribution(fn: Callable, reference_fn: Callable) -> str:
                                       model.W_U[:, targets]) for layer, block in enumerate(model.blocks)]
             return torch.stack(per_layer, dim=2).detach()
 
+        def mean_logit() -> torch.Tensor:
+            per_layer = [torch.einsum("bphe,hed,dv->bphv", cache["z", layer][:, :-1], block.attn.W_O, model.W_U).mean(-1)
+                         for layer, block in enumerate(model.blocks)]
+            return torch.stack(per_layer, dim=2).detach()
+
         if isinstance(got, torch.Tensor) and got.shape == (batch, pos, 2, 2):
             raise ExerciseFailed(f"on {batch} sequences of {pos} tokens: the result has {pos} positions; it has one "
                                  "fewer, pos - 1, since the last position has no next token to attribute")
@@ -78,6 +83,8 @@ def check_head_logit_attribution(fn: Callable, reference_fn: Callable) -> str:
             (attribution(slice(1, None), tokens[:, 1:]), "the head outputs are one position late: position i's "
              "output (z[:, :-1]) predicts tokens[:, i + 1]"),
             (want.transpose(2, 3), "the last two dimensions are swapped: [batch, pos - 1, n_layers, n_heads]"),
+            (want - mean_logit(), "you subtracted each head's mean logit over the vocabulary; the exercise wants "
+             "its share of the right token's logit itself"),
         ], want)
         expect_tensor(got, want, f"the attributions on {batch} sequences of {pos} tokens", atol=1e-5, rtol=1e-4)
     return "a small 2-layer model on 2 batches, including a one-sequence batch"
@@ -100,6 +107,8 @@ def check_normalised_metric(fn: Callable, reference_fn: Callable) -> str:
              "not by the clean loss"),
             (clean / loss, f"on {name}: a ratio of losses is not 0 at the corrupted run; use "
              "(corrupted_loss - loss) / (corrupted_loss - clean_loss)"),
+            (want.clamp(0, 1), f"on {name}: you clamped the metric to [0, 1]; a patch can overshoot, so keep "
+             "values below 0 and above 1 as they are"),
         ], want)
         expect_tensor(got, want, f"the metric on {name}", atol=1e-6, rtol=1e-6)
     return "3 cases, one that overshoots both ends and one in float64"
@@ -134,6 +143,15 @@ def check_patch_head(fn: Callable, reference_fn: Callable) -> str:
                 return z
             all_heads = model.run_with_hooks(tokens, fwd_hooks=[(f"blocks.{layer}.attn.hook_z", every_head)])
         mistakes.append((all_heads, f"{where}: you patched every head of layer {layer}; patch z[:, ..., head] only"))
+        if position is None:
+            with torch.no_grad():
+                def position_head(z, hook, layer=layer, head=head):
+                    z = z.clone()
+                    z[:, head] = source["z", layer][:, head]
+                    return z
+                mistakes.append((model.run_with_hooks(tokens, fwd_hooks=[(f"blocks.{layer}.attn.hook_z", position_head)]),
+                                 f"{where}: with position None, patch every position, z[:, :, head]; indexing with "
+                                 f"None adds an axis, so z[:, None, head] patched position {head} of every head"))
         other_layer = reference_fn(model, tokens, source, 1 - layer, head, position)
         mistakes.append((other_layer, f"{where}: you patched head {head} of layer {1 - layer}; use the hook of "
                                       f"blocks.{layer}.attn.hook_z"))
@@ -168,7 +186,25 @@ def check_path_patch(fn: Callable, reference_fn: Callable) -> str:
                 return x + torch.einsum("bpd,hde->bphe", added, W)
             not_a_difference = model.run_with_hooks(tokens, fwd_hooks=[(f"blocks.1.attn.hook_{receiver}", whole_output)])
             plain = model(tokens)
+        own_z = _cache(model, tokens)["z", 0][:, :, sender]
+        delta = (sender_z - own_z) @ attn0.W_O[sender]
+        wrong_weight = {"q": model.blocks[1].attn.W_K, "k": model.blocks[1].attn.W_Q, "v": model.blocks[1].attn.W_Q}[receiver]
+        with torch.no_grad():
+            other_matrix = model.run_with_hooks(tokens, fwd_hooks=[(f"blocks.1.attn.hook_{receiver}",
+                                                                     lambda x, hook: x + torch.einsum("bpd,hde->bphe", delta, wrong_weight))])
+
+            def one_head(x, hook):
+                x = x.clone()
+                x[:, :, sender] += delta @ W[sender]
+                return x
+            only_one_head = model.run_with_hooks(tokens, fwd_hooks=[(f"blocks.1.attn.hook_{receiver}", one_head)])
         mistakes = [
+            (reference_fn(model, tokens, sender, 2 * own_z - sender_z, receiver), f"{where}: the change has the wrong "
+             "sign: it is (sender_z - z) @ W_O[sender], the new output minus the old"),
+            (other_matrix, f"{where}: the change was multiplied by the wrong layer-1 matrix; the {receiver} are "
+             f"computed with W_{receiver.upper()}"),
+            (only_one_head, f"{where}: you changed the {receiver} of layer-1 head {sender} only; the sender is read by "
+             "every layer-1 head"),
             (all_paths, f"{where}: you replaced the sender's z everywhere, so every path changed; change only what "
              f"layer 1's {receiver} reads, with a hook on blocks.1.attn.hook_{receiver}"),
             (not_a_difference, f"{where}: you added the new output to the {receiver} without taking the sender's own "
@@ -198,6 +234,10 @@ def check_attribution_patch(fn: Callable, reference_fn: Callable) -> str:
              "mean, so its gradient holds the 1/batch)"),
             ((clean * gradient).sum(dim=(0, 3)), f"on {name}: multiply the gradient by the change in z, clean_z - "
              "corrupted_z, not by clean_z"),
+            ((corrupted * gradient).sum(dim=(0, 3)), f"on {name}: multiply the gradient by the change in z, clean_z - "
+             "corrupted_z, not by corrupted_z"),
+            (((clean - corrupted) * gradient).sum(dim=0).mean(dim=-1), f"on {name}: sum over d_head (a dot product), "
+             "not a mean"),
             (((clean - corrupted) * gradient).abs().sum(dim=(0, 3)), f"on {name}: keep the sign of each product: "
              "a patch can lower the metric"),
             (((clean - corrupted) * gradient).sum(dim=(0, 3)).abs(), f"on {name}: keep the sign: a patch can lower "
@@ -222,6 +262,18 @@ def check_probe_accuracy(fn: Callable, reference_fn: Callable) -> str:
             raise ExerciseFailed(f"on {name}: return a Python float (use .item()), got {type(got).__name__}")
         if abs(got - want) <= 1e-6:
             continue
+        if abs(got - (1 - want)) <= 1e-6:
+            raise ExerciseFailed(f"on {name}: that is the error rate; return the fraction labelled right")
+        if abs(got - 100 * want) <= 1e-4:
+            raise ExerciseFailed(f"on {name}: that is a percentage; return a fraction between 0 and 1")
+        swapped = reference.fit_linear_probe(x[n_train:], y[n_train:], n_classes)
+        if abs(got - (swapped(x[:n_train]) == y[:n_train]).float().mean().item()) <= 1e-6:
+            raise ExerciseFailed(f"on {name}: the split is the wrong way round: fit on the first n_train rows, "
+                                 "score on the rest")
+        first = reference.fit_linear_probe(x[:n_train], y[:n_train], n_classes)
+        if abs(got - (first(x) == y).float().mean().item()) <= 1e-6:
+            raise ExerciseFailed(f"on {name}: you scored the probe on every row, its training rows included; score on "
+                                 "features[n_train:] only")
         if n_classes == 5 and got >= 0.6:
             raise ExerciseFailed(
                 f"on {name}: your probe scores {got:.2f} where chance is 0.2: it was fitted on the rows it is "
@@ -272,6 +324,10 @@ def check_resample_ablate_except(fn: Callable, reference_fn: Callable) -> str:
              f"keeping {keep}: that is mean ablation; replace z with the head's z on source_tokens"),
             (replaced(lambda layer, head, z: source["z", layer][:, :, 1 - head]), f"keeping {keep}: each ablated head "
              "took another head's z from the source run; use its own, source z[:, :, head]"),
+            (replaced(lambda layer, head, z: source["z", layer][:, :, head].mean(dim=0, keepdim=True).expand_as(z[:, :, head])),
+             f"keeping {keep}: you replaced z with its mean over the source batch; use each source sequence's own z"),
+            (replaced(lambda layer, head, z: source["z", layer][:, :, head] if layer == 0 else z[:, :, head]),
+             f"keeping {keep}: only layer 0's heads were ablated; hook blocks.1.attn.hook_z as well"),
         ]
         if keep != every:
             with torch.no_grad():

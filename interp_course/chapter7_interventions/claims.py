@@ -39,9 +39,10 @@ def direct_logit_attribution(before: torch.Tensor, after: torch.Tensor, embeddin
     )
 
 
-def ablations(losses: torch.Tensor, clean_loss: float, previous_head: int) -> Claims:
+def ablations(losses: torch.Tensor, clean_loss: float, previous_head: int, other_head: int) -> Claims:
     """Each head ablated three ways: losses [kind (zero, mean, resample), layer, head]."""
     worst = losses.flatten(1).argmax(dim=1)  # [kind]: the most damaging head under each ablation
+    spread = (losses.max(dim=0).values - losses.min(dim=0).values)  # [layer, head]
     return Claims(
         Claim("every head's ablation raises the loss on the second copy by at least 0.5, whichever of the three it is",
               holds=bool((losses - clean_loss >= 0.5).all()),
@@ -49,6 +50,9 @@ def ablations(losses: torch.Tensor, clean_loss: float, previous_head: int) -> Cl
         Claim("the previous-token head does the most damage under all three",
               holds=bool((worst == previous_head).all()),
               this_run="losses " + "; ".join(_heads(kind) for kind in losses)),
+        Claim("the three ablations disagree most on the other layer-0 head, where mean ablation is the mildest",
+              holds=bool(spread.argmax() == other_head and losses[:, 0, other_head].argmin() == 1),
+              this_run=f"spread (largest minus smallest loss) {_heads(spread)}"),
     )
 
 
@@ -79,14 +83,22 @@ def key_path(effects: dict[str, float]) -> Claims:
     )
 
 
-def attribution_patching(layer1_correlation: float, previous_correlation: float) -> Claims:
-    """Attribution patching against activation patching, head outputs by position."""
+def attribution_patching(layer1_correlation: float, previous_correlation: float,
+                         attention: tuple[float, float] | None = None) -> Claims:
+    """Attribution patching against activation patching, head outputs by position; ``attention``:
+    the induction heads' mean induction score in the corrupted run, and with the previous-token
+    head's clean output patched in."""
+    extra = () if attention is None else (
+        Claim("in the corrupted run the induction heads put under 10% of their attention on the token a clean "
+              "run would copy; with the previous-token head patched, over 50%",
+              holds=attention[0] < 0.1 and attention[1] > 0.5, this_run=f"{attention[0]:.3f} and {attention[1]:.3f}"),)
     return Claims(
         Claim("on the layer-1 heads' outputs, attribution patching agrees with activation patching "
               "(correlation at least 0.9 over heads and positions)",
               holds=layer1_correlation >= 0.9, this_run=f"{layer1_correlation:.3f}"),
         Claim("on the previous-token head's output it does not (correlation below 0.5)",
               holds=previous_correlation < 0.5, this_run=f"{previous_correlation:.3f}"),
+        *extra,
     )
 
 
@@ -107,10 +119,11 @@ def probes(accuracy: dict[str, float], d_vocab: int) -> Claims:
 
 
 def decodable_not_used(after_layer1: float, direct_effect: float) -> Claims:
-    """The previous token in the last residual stream, and what the logits make of it there."""
+    """The previous token in the last residual stream, and what the logits make of it there
+    (``direct_effect``: the metric lost when the previous-token head's direct path is resample-ablated)."""
     return Claims(
         Claim("the previous token is still decodable from the last residual stream (probe accuracy at least 70%), "
-              "yet the logits do not use it there: noising the previous-token head's direct path "
+              "yet the logits do not use it there: resample-ablating the previous-token head's direct path "
               "changes the metric by less than 1%",
               holds=after_layer1 >= 0.7 and abs(direct_effect) < 0.01,
               this_run=f"accuracy {after_layer1:.3f}; direct path {direct_effect:.4f}"),
@@ -128,17 +141,22 @@ def completeness(circuit_share: float, induction_only_share: float) -> Claims:
     )
 
 
-def current_token_head(effects: dict[str, float]) -> Claims:
-    """The other layer-0 head resample-ablated one path at a time (``analysis.path_effects``)."""
-    through_layer1 = effects["q"] + effects["k"] + effects["v"]
+def current_token_head(resampled: dict[str, float], mean: dict[str, float]) -> Claims:
+    """The other layer-0 head ablated one path at a time (``analysis.path_effects``), its output
+    replaced by its output on other sequences (``resampled``) or by its mean (``mean``)."""
+    through_layer1 = resampled["q"] + resampled["k"] + resampled["v"]
     return Claims(
         Claim("the other layer-0 head works through the induction heads' inputs: resample-ablating it "
               "in their queries, in their keys and in their values each costs more than 3% of the metric, "
               "its direct path to the logits under 1%",
-              holds=min(effects["q"], effects["k"], effects["v"]) > 0.03 and abs(effects["direct"]) < 0.01,
-              this_run=f"queries {effects['q']:.3f}, keys {effects['k']:.3f}, values {effects['v']:.3f}, "
-                       f"direct {effects['direct']:.4f}, everywhere {effects['all']:.3f}"),
+              holds=min(resampled["q"], resampled["k"], resampled["v"]) > 0.03 and abs(resampled["direct"]) < 0.01,
+              this_run=f"queries {resampled['q']:.3f}, keys {resampled['k']:.3f}, values {resampled['v']:.3f}, "
+                       f"direct {resampled['direct']:.4f}, everywhere {resampled['all']:.3f}"),
         Claim("the three paths together account for at least 70% of its whole effect",
-              holds=effects["all"] > 0 and through_layer1 >= 0.7 * effects["all"],
-              this_run=f"{through_layer1:.3f} of {effects['all']:.3f}"),
+              holds=resampled["all"] > 0 and through_layer1 >= 0.7 * resampled["all"],
+              this_run=f"{through_layer1:.3f} of {resampled['all']:.3f}"),
+        Claim("mean-ablating it path by path (its information removed, nothing wrong written instead) also "
+              "costs each of the three more than 3%",
+              holds=min(mean["q"], mean["k"], mean["v"]) > 0.03,
+              this_run=f"queries {mean['q']:.3f}, keys {mean['k']:.3f}, values {mean['v']:.3f}"),
     )

@@ -268,6 +268,118 @@ WRONG_ANSWERS = {
 }
 """{check: [(wrong function, regex its failure message must match), ...]}: mistakes a learner makes"""
 
+
+# further mistakes, the way a learner errs
+
+
+def mean_logit_subtracted(model, cache, tokens):
+    right = reference.head_logit_attribution(model, cache, tokens)
+    mean = torch.stack([torch.einsum("bphe,hed,dv->bphv", cache["z", layer][:, :-1], block.attn.W_O, model.W_U).mean(-1)
+                        for layer, block in enumerate(model.blocks)], dim=2)
+    return right - mean
+
+
+def clamped_metric(loss, clean_loss, corrupted_loss):
+    return ((corrupted_loss - loss) / (corrupted_loss - clean_loss)).clamp(0, 1)
+
+
+def none_used_as_an_index(model, tokens, source_cache, layer, head, position=None):
+    def hook(z, hook_point):
+        z = z.clone()
+        z[:, position, head] = source_cache["z", layer][:, position, head]
+        return z
+    with torch.no_grad():
+        return model.run_with_hooks(tokens, fwd_hooks=[(f"blocks.{layer}.attn.hook_z", hook)])
+
+
+def difference_reversed(model, tokens, sender_head, sender_z, receiver):
+    _, cache = model.run_with_cache(tokens)
+    own = cache["z", 0][:, :, sender_head]
+    return reference.path_patch(model, tokens, sender_head, 2 * own - sender_z, receiver)
+
+
+def query_matrix_for_every_receiver(model, tokens, sender_head, sender_z, receiver):
+    attn0, attn1 = model.blocks[0].attn, model.blocks[1].attn
+    _, cache = model.run_with_cache(tokens)
+    delta = (sender_z - cache["z", 0][:, :, sender_head]) @ attn0.W_O[sender_head]
+    W = attn1.W_K if receiver == "q" else attn1.W_Q
+    with torch.no_grad():
+        return model.run_with_hooks(tokens, fwd_hooks=[(f"blocks.1.attn.hook_{receiver}",
+                                                        lambda x, hook: x + torch.einsum("bpd,hde->bphe", delta, W))])
+
+
+def receiver_head_with_the_senders_index(model, tokens, sender_head, sender_z, receiver):
+    attn0, attn1 = model.blocks[0].attn, model.blocks[1].attn
+    _, cache = model.run_with_cache(tokens)
+    delta = (sender_z - cache["z", 0][:, :, sender_head]) @ attn0.W_O[sender_head]
+    W = {"q": attn1.W_Q, "k": attn1.W_K, "v": attn1.W_V}[receiver]
+
+    def hook(x, hook_point):
+        x = x.clone()
+        x[:, :, sender_head] += delta @ W[sender_head]
+        return x
+    with torch.no_grad():
+        return model.run_with_hooks(tokens, fwd_hooks=[(f"blocks.1.attn.hook_{receiver}", hook)])
+
+
+def gradient_times_corrupted(clean_z, corrupted_z, gradient):
+    return (corrupted_z * gradient).sum(dim=(0, 3))
+
+
+def mean_over_d_head(clean_z, corrupted_z, gradient):
+    return ((clean_z - corrupted_z) * gradient).sum(dim=0).mean(dim=-1)
+
+
+def split_the_wrong_way_round(features, labels, n_classes, n_train):
+    probe = fit_linear_probe(features[n_train:], labels[n_train:], n_classes)
+    return (probe(features[:n_train]) == labels[:n_train]).float().mean().item()
+
+
+def error_rate(features, labels, n_classes, n_train):
+    return 1 - reference.probe_accuracy(features, labels, n_classes, n_train)
+
+
+def as_a_percentage(features, labels, n_classes, n_train):
+    return 100 * reference.probe_accuracy(features, labels, n_classes, n_train)
+
+
+def scored_on_every_row(features, labels, n_classes, n_train):
+    probe = fit_linear_probe(features[:n_train], labels[:n_train], n_classes)
+    return (probe(features) == labels).float().mean().item()
+
+
+source_mean = _ablate(lambda source, layer, head, z: source["z", layer][:, :, head].mean(dim=0, keepdim=True).expand_as(z[:, :, head]))
+
+
+def only_layer_0_hooked(model, tokens, source_tokens, keep):
+    keep = {tuple(pair) for pair in keep}
+    with torch.no_grad():
+        _, source = model.run_with_cache(source_tokens)
+
+    def hook(z, hook_point):
+        z = z.clone()
+        for head in range(z.shape[2]):
+            if (0, head) not in keep:
+                z[:, :, head] = source["z", 0][:, :, head]
+        return z
+    with torch.no_grad():
+        return model.run_with_hooks(tokens, fwd_hooks=[("blocks.0.attn.hook_z", hook)])
+
+
+WRONG_ANSWERS[checks.check_head_logit_attribution].append((mean_logit_subtracted, "mean logit over the vocabulary"))
+WRONG_ANSWERS[checks.check_normalised_metric].append((clamped_metric, "clamped the metric"))
+WRONG_ANSWERS[checks.check_patch_head].append((none_used_as_an_index, "indexing with None adds an axis"))
+WRONG_ANSWERS[checks.check_path_patch] += [(difference_reversed, "wrong sign"),
+                                           (query_matrix_for_every_receiver, "wrong layer-1 matrix"),
+                                           (receiver_head_with_the_senders_index, "of layer-1 head")]
+WRONG_ANSWERS[checks.check_attribution_patch] += [(gradient_times_corrupted, "not by corrupted_z"),
+                                                  (mean_over_d_head, "not a mean")]
+WRONG_ANSWERS[checks.check_probe_accuracy] += [(split_the_wrong_way_round, "wrong way round"),
+                                               (error_rate, "error rate"), (as_a_percentage, "percentage"),
+                                               (scored_on_every_row, "on every row|fitted on the rows")]
+WRONG_ANSWERS[checks.check_resample_ablate_except] += [(source_mean, "mean over the source batch"),
+                                                       (only_layer_0_hooked, "only layer 0")]
+
 CASES, IDS = wrong_answer_cases(WRONG_ANSWERS)
 
 

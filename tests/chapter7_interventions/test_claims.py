@@ -43,8 +43,8 @@ def test_direct_logit_attribution(measured):
 def test_ablations(measured):
     losses = analysis.ablation_losses(measured["model"], measured["clean"], measured["source"], SEQ_LEN)
     clean_loss = measured["setup"].clean_loss
-    claims.ablations(losses, clean_loss, measured["prev"]).assert_hold()
-    assert len(claims.ablations(losses, clean_loss, measured["other"]).failed) == 1
+    claims.ablations(losses, clean_loss, measured["prev"], measured["other"]).assert_hold()
+    assert len(claims.ablations(losses, clean_loss, measured["other"], measured["prev"]).failed) == 2
 
 
 def test_head_patching(measured):
@@ -60,13 +60,16 @@ def test_head_patching(measured):
 
 def test_the_key_path_and_the_other_layer0_head(measured):
     setup, prev, other = measured["setup"], measured["prev"], measured["other"]
-    prev_paths = analysis.path_effects(setup, S7.path_patch, S7.normalised_metric, prev, setup.corrupted_cache["z", 0][:, :, prev])
+    source_z = measured["source_cache"]["z", 0]
+    prev_paths = analysis.path_effects(setup, S7.path_patch, S7.normalised_metric, prev, source_z[:, :, prev])
     claims.key_path(prev_paths).assert_hold()
-    other_paths = analysis.path_effects(setup, S7.path_patch, S7.normalised_metric, other,
-                                        measured["source_cache"]["z", 0][:, :, other])
-    claims.current_token_head(other_paths).assert_hold()
+    other_z = setup.clean_cache["z", 0][:, :, other]
+    other_paths = analysis.path_effects(setup, S7.path_patch, S7.normalised_metric, other, source_z[:, :, other])
+    other_mean = analysis.path_effects(setup, S7.path_patch, S7.normalised_metric, other,
+                                       other_z.mean(dim=0, keepdim=True).expand_as(other_z))
+    claims.current_token_head(other_paths, other_mean).assert_hold()
     assert claims.key_path(other_paths).failed  # the other head's effect is not mostly through the keys
-    assert claims.current_token_head(prev_paths).failed  # the previous-token head works through the keys alone
+    assert len(claims.current_token_head(prev_paths, prev_paths).failed) == 2  # the previous-token head: keys alone
 
 
 def test_attribution_patching(measured):
@@ -76,8 +79,9 @@ def test_attribution_patching(measured):
     estimate = torch.stack([S7.attribution_patch(setup.clean_cache["z", l], setup.corrupted_cache["z", l], gradients[l]).T
                             for l in range(2)]).double()
     layer1, previous = analysis.correlation(estimate[1], exact[1]), analysis.correlation(estimate[0, prev], exact[0, prev])
-    claims.attribution_patching(layer1, previous).assert_hold()
-    assert len(claims.attribution_patching(previous, layer1).failed) == 2
+    attention = analysis.induction_attention(setup, prev, measured["induction"])
+    claims.attribution_patching(layer1, previous, attention).assert_hold()
+    assert len(claims.attribution_patching(previous, layer1, attention[::-1]).failed) == 3
 
 
 def test_probes_and_what_is_used(measured):
@@ -97,7 +101,8 @@ def test_probes_and_what_is_used(measured):
     swapped = dict(accuracy, **{"after layer 0": accuracy["before layer 0"], "before layer 0": accuracy["after layer 0"]})
     assert len(claims.probes(swapped, 256).failed) == 2
     setup = measured["setup"]
-    direct = analysis.path_effects(setup, S7.path_patch, S7.normalised_metric, prev, setup.corrupted_cache["z", 0][:, :, prev])["direct"]
+    direct = analysis.path_effects(setup, S7.path_patch, S7.normalised_metric, prev,
+                                   measured["source_cache"]["z", 0][:, :, prev])["direct"]
     claims.decodable_not_used(accuracy["after layer 1"], direct).assert_hold()
 
 
