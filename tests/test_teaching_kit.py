@@ -267,8 +267,10 @@ def test_first_sentence():
 def test_python_versions():
     assert doctor.check_python((3, 11, 9)).status == "ok"
     assert doctor.check_python((3, 12, 1)).status == "note"
-    old = doctor.check_python((3, 9, 18))
-    assert old.status == "fix" and "3.10" in old.what
+    old = doctor.check_python((3, 10, 14))
+    assert old.status == "fix" and "3.11.5" in old.what
+    assert doctor.check_python((3, 11, 4)).status == "fix"  # soupsieve 4.1.1, pinned, needs 3.11.5
+    assert doctor.check_python((3, 11, 5)).status == "ok"
 
 
 def test_pinned_packages_found_missing_and_wrong():
