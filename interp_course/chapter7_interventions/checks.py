@@ -50,6 +50,11 @@ def _first_mistake(got, mistakes, want, atol=1e-5) -> None:
             raise ExerciseFailed(message)
 
 
+def _no_hook_left(model) -> None:
+    if any(hp._hooks for hp in model.hook_dict.values()):
+        raise ExerciseFailed("a hook was left attached to the model; use model.run_with_hooks")
+
+
 def _unchanged_cache(cache, before: dict, name: str) -> None:
     for key, value in before.items():
         if not torch.equal(cache[key], value):
@@ -126,8 +131,7 @@ def check_patch_head(fn: Callable, reference_fn: Callable) -> str:
         got = fn(model, tokens, source, layer, head, position)
         want = reference_fn(model, tokens, source, layer, head, position)
         _unchanged_cache(source, before, "source_cache")
-        if any(hp._hooks for hp in model.hook_dict.values()):
-            raise ExerciseFailed("a hook was left attached to the model; use model.run_with_hooks")
+        _no_hook_left(model)
         where = f"layer {layer}, head {head}, position {position}"
         mistakes = [(plain, f"{where}: the logits are those of the unpatched run: return the edited z from the hook")]
         if position is not None:
@@ -170,8 +174,7 @@ def check_path_patch(fn: Callable, reference_fn: Callable) -> str:
         sender_z = source["z", 0][:, :, sender].clone()
         got = fn(model, tokens, sender, sender_z, receiver)
         want = reference_fn(model, tokens, sender, sender_z, receiver)
-        if any(hp._hooks for hp in model.hook_dict.values()):
-            raise ExerciseFailed("a hook was left attached to the model; use model.run_with_hooks")
+        _no_hook_left(model)
         where = f"sender 0.{sender}, receiver {receiver}"
         with torch.no_grad():
             def everywhere(z, hook):
@@ -299,8 +302,7 @@ def check_resample_ablate_except(fn: Callable, reference_fn: Callable) -> str:
     for keep in ([(0, 0), (1, 1)], [(1, 0)], [], every):
         got = fn(model, tokens, source_tokens, keep)
         want = reference_fn(model, tokens, source_tokens, keep)
-        if any(hp._hooks for hp in model.hook_dict.values()):
-            raise ExerciseFailed("a hook was left attached to the model; use model.run_with_hooks")
+        _no_hook_left(model)
         inverse = [pair for pair in every if pair not in keep]
 
         def replaced(value: Callable) -> torch.Tensor:
