@@ -75,7 +75,9 @@ def check_fourier_2d(fn: Callable, reference_fn: Callable) -> str:
             only_a = torch.einsum("ia,ab...->ib...", basis, values)
             if same_values(got, only_a):
                 raise ExerciseFailed(f"on {name}: only the a axis is transformed; transform b as well")
-            transposed = torch.einsum("ai,bj,ab...->ij...", basis, basis, values)
+            # sum over a, b of basis[a, i] * basis[b, j] * values[a, b], one axis at a time (a single
+            # three-operand einsum builds a [p, p, p, p] product first: over a second at p = 113)
+            transposed = torch.einsum("bj,ib...->ij...", basis, torch.einsum("ai,ab...->ib...", basis, values))
             if same_values(got, transposed):
                 raise ExerciseFailed(
                     f"on {name}: the basis is used transposed; coefficient [i, j] is "
