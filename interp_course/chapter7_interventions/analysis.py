@@ -39,6 +39,22 @@ def second_copy_loss(logits: torch.Tensor, tokens: torch.Tensor, seq_len: int) -
     return next_token_losses(logits, tokens)[:, seq_len:].mean()
 
 
+def replace_heads(replacements: dict) -> list:
+    """Hooks (for ``model.hooks`` or ``run_with_hooks``) that replace the z of each head:
+    ``replacements`` {(layer, head): its new z, [batch, pos, d_head] or broadcastable to it}."""
+    def hook_for(layer: int):
+        def hook(z, hook_point):
+            z = z.clone()
+            for (patched_layer, head), value in replacements.items():
+                if patched_layer == layer:
+                    z[:, :, head] = value
+            return z
+        return hook
+
+    layers = sorted({layer for layer, _ in replacements})
+    return [(f"blocks.{layer}.attn.hook_z", hook_for(layer)) for layer in layers]
+
+
 @dataclass
 class Patching:
     """A clean and a corrupted run of ``model`` and their losses on the second copy.
@@ -154,16 +170,7 @@ def patch_head_inputs(setup: Patching, normalised_metric: Callable, layer: int, 
 def patch_heads_together(setup: Patching, normalised_metric: Callable, heads) -> float:
     """Denoising several heads at once, at every position: ``heads`` a collection of (layer,
     head); the normalised metric."""
-    def hook_for(layer: int):
-        def patch(z, hook):
-            z = z.clone()
-            for patched_layer, head in heads:
-                if patched_layer == layer:
-                    z[:, :, head] = setup.clean_cache["z", layer][:, :, head]
-            return z
-        return patch
-
-    hooks = [(f"blocks.{layer}.attn.hook_z", hook_for(layer)) for layer in range(setup.model.cfg.n_layers)]
+    hooks = replace_heads({(layer, head): setup.clean_cache["z", layer][:, :, head] for layer, head in heads})
     with torch.no_grad():
         loss = setup.loss(setup.model.run_with_hooks(setup.corrupted, fwd_hooks=hooks))
     return float(normalised_metric(torch.tensor([loss], dtype=torch.float64), setup.clean_loss, setup.corrupted_loss))
@@ -202,11 +209,7 @@ def path_effects(setup: Patching, path_patch: Callable, normalised_metric: Calla
                 delta = (replacement - setup.clean_cache["z", 0][:, :, sender]) @ W_O  # [batch, pos, d_model]
                 logits = model(tokens) + delta @ model.W_U
             else:
-                def patch(z, hook):
-                    z = z.clone()
-                    z[:, :, sender] = replacement
-                    return z
-                logits = model.run_with_hooks(tokens, fwd_hooks=[("blocks.0.attn.hook_z", patch)])
+                logits = model.run_with_hooks(tokens, fwd_hooks=replace_heads({(0, sender): replacement}))
         metric = normalised_metric(torch.tensor([setup.loss(logits)], dtype=torch.float64), setup.clean_loss,
                                    setup.corrupted_loss)
         results[path] = 1 - float(metric)
@@ -237,13 +240,8 @@ def induction_attention(setup: Patching, previous_head: int, induction_heads: li
     """The induction heads' mean induction score (attention from each second-copy token to the
     token after its earlier occurrence, chapter 5's measure) in the corrupted run, and in the
     corrupted run with the previous-token head's clean output patched in at every position."""
-    def patch(z, hook):
-        z = z.clone()
-        z[:, :, previous_head] = setup.clean_cache["z", 0][:, :, previous_head]
-        return z
-
     scores = []
-    for hooks in ((), [("blocks.0.attn.hook_z", patch)]):
+    for hooks in ((), replace_heads({(0, previous_head): setup.clean_cache["z", 0][:, :, previous_head]})):
         with torch.no_grad(), setup.model.hooks(hooks):
             _, cache = setup.model.run_with_cache(setup.corrupted, names_filter="blocks.1.attn.hook_pattern")
         scores.append(float(induction_score(cache["pattern", 1], setup.seq_len)[induction_heads].mean()))
@@ -275,12 +273,8 @@ def ablation_losses(model, tokens: torch.Tensor, source_tokens: torch.Tensor, se
             replacements = (torch.zeros_like(z[:, :, head]), z[:, :, head].mean(dim=0, keepdim=True).expand_as(z[:, :, head]),
                             source["z", layer][:, :, head])
             for i, value in enumerate(replacements):
-                def patch(x, hook, value=value, head=head):
-                    x = x.clone()
-                    x[:, :, head] = value
-                    return x
                 with torch.no_grad():
-                    logits = model.run_with_hooks(tokens, fwd_hooks=[(f"blocks.{layer}.attn.hook_z", patch)])
+                    logits = model.run_with_hooks(tokens, fwd_hooks=replace_heads({(layer, head): value}))
                 out[i, layer, head] = second_copy_loss(logits, tokens, seq_len).item()
     return out
 
@@ -315,12 +309,8 @@ def previous_token_rows(resid: torch.Tensor, tokens: torch.Tensor) -> tuple[torc
 
 
 def zero_head(head: int) -> Callable:
-    """A hook on hook_z that zeroes one head."""
-    def hook(z, hook_point):
-        z = z.clone()
-        z[:, :, head] = 0.0
-        return z
-    return hook
+    """A hook on hook_z that zeroes one head (of whichever layer it is attached to)."""
+    return replace_heads({(0, head): 0.0})[0][1]
 
 
 def recovered(loss: float, clean_loss: float, ablated_loss: float) -> float:
