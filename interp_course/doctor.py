@@ -29,6 +29,13 @@ REQUIREMENTS = CHECKOUT / "requirements.txt"
 MIN_PYTHON = (3, 11, 5)  # the oldest Python the pins of requirements.txt install on (soupsieve 4.1.1 needs 3.11.5)
 TESTED_PYTHON = (3, 11)
 FREE_DISK_NEEDED_MB = 500  # the full run cache is about 200 MB; a margin for temporaries
+SESSION_MINUTES = 20  # a chapter's first run longer than this does not fit a class or hackathon slot
+
+# The loose path (README: machines that cannot install the pins): pyproject.toml's lower bounds,
+# which tools/floor_environment.sh tests (a test checks the two agree).
+LOOSE_MIN_PYTHON = (3, 10)
+LOOSE_BOUNDS = {"torch": "2.2", "numpy": "1.24", "matplotlib": "3.7", "tqdm": "4.60", "ipywidgets": "8"}
+LOOSE_PATH_ENV_VAR = "INTERP_COURSE_LOOSE_PATH"  # set by tools/floor_environment.sh on Linux
 
 
 @dataclass
@@ -53,8 +60,49 @@ def python_command() -> str:
         return str(exe)
 
 
-def check_python(version: tuple[int, ...] = tuple(sys.version_info[:3])) -> Finding:
+def pins_install_here(system: str | None = None, machine: str | None = None, mac_version: str | None = None) -> bool:
+    """Whether requirements.txt's pins can install on this machine: not on an Intel Mac (torch
+    2.2.2 is its last) nor on macOS 13 or earlier (torch 2.13's Mac wheels need macOS 14), which
+    take the loose path; nor where ``INTERP_COURSE_LOOSE_PATH=1`` says this is the loose path."""
+    import platform
+
+    if os.environ.get(LOOSE_PATH_ENV_VAR) == "1":
+        return False
+    system = system or platform.system()
+    if system != "Darwin":
+        return True
+    machine = machine or platform.machine()
+    mac_version = mac_version or platform.mac_ver()[0] or "0"
+    return machine == "arm64" and int(mac_version.split(".")[0]) >= 14
+
+
+def _version_tuple(version: str) -> tuple[int, ...]:
+    return tuple(int(part) for part in re.findall(r"\d+", version.split("+")[0])[:3])
+
+
+def check_loose_packages(installed=None) -> Finding:
+    """The loose path: each of pyproject.toml's dependencies installed, at its lower bound or above."""
+    installed = installed or installed_version
+    fix = f"{python_command()} -m pip install -e \".[lab]\"   (from the course's folder)"
+    missing = [name for name in LOOSE_BOUNDS if installed(name) is None]
+    old = [(name, installed(name)) for name in LOOSE_BOUNDS if installed(name) is not None
+           and _version_tuple(installed(name)) < _version_tuple(LOOSE_BOUNDS[name])]
+    if missing or old:
+        what = ", ".join([f"{name} missing" for name in missing] + [f"{n} {v}, needs {LOOSE_BOUNDS[n]} or newer" for n, v in old])
+        return Finding("fix", f"packages (the loose path): {what}", fix)
+    versions = ", ".join(f"{name} {installed(name)}" for name in ("torch", "numpy"))
+    return Finding("note", f"the loose path ({versions}): the pins of requirements.txt cannot install here, so "
+                   "the course runs on other versions than it is tested with; your numbers differ from ours by "
+                   "rounding, as the README says, and the claims should still hold (tell us if one fails)")
+
+
+def check_python(version: tuple[int, ...] = tuple(sys.version_info[:3]), loose: bool = False) -> Finding:
     shown = ".".join(map(str, version))
+    if loose:
+        if tuple(version[:2]) < LOOSE_MIN_PYTHON:
+            return Finding("fix", f"Python {shown}: the course needs {'.'.join(map(str, LOOSE_MIN_PYTHON))} or newer",
+                           "install a newer Python (python.org), then make the .venv again with it")
+        return Finding("ok", f"Python {shown}")
     if tuple(version[:3]) < MIN_PYTHON:
         return Finding("fix", f"Python {shown}: the course needs {'.'.join(map(str, MIN_PYTHON))} or newer",
                        "install Python 3.11 (python.org, or your package manager), then make the .venv again with it")
@@ -106,14 +154,34 @@ def check_packages(pins: dict[str, str] | None = None, installed=installed_versi
     return Finding("ok", f"all {len(pins)} pinned packages installed at their versions (torch {torch_version})")
 
 
-def check_threads() -> Finding:
+def check_threads(busy_share: float | None = None) -> Finding:
+    """Torch's threads against the cores, and against the cores other programs leave free
+    (``busy_share``: the share of all cores in use, measured over a second if not given)."""
     import torch
 
     threads, cores = torch.get_num_threads(), os.cpu_count() or 1
     if threads == 1 and cores > 1:
         return Finding("note", f"torch uses 1 thread of {cores} CPUs: training will be slower than it could be",
                        "unset OMP_NUM_THREADS / MKL_NUM_THREADS (or set them to the number of cores)")
+    if busy_share is None:
+        busy_share = _busy_share()
+    if busy_share is not None:
+        free = cores * (1 - busy_share)
+        if threads > free + 0.5:
+            return Finding("note", f"torch uses {threads} threads, but other programs keep {cores - free:.1f} of "
+                           f"{cores} CPUs busy: training will be slower than the estimate below, perhaps several "
+                           "times (threads that wait for each other)",
+                           "close what is using the CPU (another notebook's kernel, a video call, a build), then run this again")
     return Finding("ok", f"torch uses {threads} threads ({cores} CPUs)")
+
+
+def _busy_share() -> float | None:
+    """The share of all cores in use over the next second, by other programs (None if unknown)."""
+    try:
+        import psutil
+    except ImportError:
+        return None
+    return psutil.cpu_percent(interval=1.0) / 100
 
 
 def cache_status(runs_by_chapter: dict[str, dict]) -> dict[str, tuple[list[str], list[str]]]:
@@ -189,13 +257,15 @@ def probe_step_ms(steps: int = 20, repeats: int = 3) -> float:
     return statistics.median(times)
 
 
-def first_run_estimates(status, probe_ms: float) -> list[str]:
-    """One line per chapter: cached, or how long its missing runs should take to train here."""
+def first_run_estimates(status, probe_ms: float) -> tuple[list[str], list[str]]:
+    """One line per chapter (cached, or how long its missing runs should take to train here),
+    and the titles of the chapters whose first run is longer than a session can afford."""
     from interp_course import course_times
 
     ratio = probe_ms / course_times.MEASURED.probe_ms
     lines = [f"  this machine trains at {1 / ratio:.2f}x the speed of ours "
              f"(probe step {probe_ms:.0f} ms, ours {course_times.MEASURED.probe_ms:.0f} ms)"]
+    too_long: list[str] = []
     trained: set[str] = set()
     for chapter, (cached, missing) in status.items():
         title = course_times.CHAPTERS[chapter].title
@@ -206,8 +276,20 @@ def first_run_estimates(status, probe_ms: float) -> list[str]:
                          else f"  {title}: its runs are trained by an earlier chapter")
             continue
         seconds = sum(course_times.RUN_SECONDS[name] for name in todo) * ratio
-        lines.append(f"  {title}: first run trains {len(todo)} run{'s' * (len(todo) > 1)}, {course_times.minutes_words(seconds)}")
-    return lines
+        over = seconds > SESSION_MINUTES * 60
+        if over:
+            too_long.append(title)
+        lines.append(f"  {title}: first run trains {len(todo)} run{'s' * (len(todo) > 1)}, "
+                     f"{course_times.minutes_words(seconds)}" + ("  (!)" if over else ""))
+    return lines, too_long
+
+
+def too_slow(too_long: list[str]) -> Finding:
+    """The note for chapters whose first run would take more than a session can afford."""
+    return Finding("note", f"training would take longer than {SESSION_MINUTES} minutes for: {'; '.join(too_long)}",
+                   "ask your teacher for the course's trained runs (run-cache.tar.gz, made by tools/offline_bundle.sh: "
+                   "unpack it in the course's folder), or open those chapters in Colab; "
+                   "close other programs and run this again to re-measure")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -215,7 +297,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--no-probe", action="store_true", help="skip the ten-second speed measurement")
     args = parser.parse_args(argv)
     print("Is this laptop ready for the course?")
-    findings = [check_python(), check_packages()]
+    loose = not pins_install_here()
+    findings = [check_python(loose=loose), check_loose_packages() if loose else check_packages()]
     if any(f.status == "fix" for f in findings):  # torch may be missing or broken: stop here
         print("\n".join(f.line() for f in findings))
         print("Not ready: fix the ✗ lines, then run this again.")
@@ -228,10 +311,21 @@ def main(argv: list[str] | None = None) -> int:
     print("\n".join(f.line() for f in findings))
     if not args.no_probe:
         print("First run of each chapter on this machine (estimated from a short measurement):")
-        print("\n".join(first_run_estimates(status, probe_step_ms())))
-    ready = not any(f.status == "fix" for f in findings)
-    print("Ready." if ready else "Not ready: fix the ✗ lines, then run this again.")
-    return 0 if ready else 1
+        lines, too_long = first_run_estimates(status, probe_step_ms())
+        print("\n".join(lines))
+        if too_long:
+            findings.append(too_slow(too_long))
+            print(findings[-1].line())
+    print(verdict(findings))
+    return 1 if any(f.status == "fix" for f in findings) else 0
+
+
+def verdict(findings: list[Finding]) -> str:
+    if any(f.status == "fix" for f in findings):
+        return "Not ready: fix the ✗ lines, then run this again."
+    if any(f.status == "note" for f in findings):
+        return "Ready, with the ! lines in mind."
+    return "Ready."
 
 
 if __name__ == "__main__":

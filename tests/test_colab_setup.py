@@ -5,6 +5,7 @@ import ast
 import importlib.util
 import os
 import pathlib
+import re
 import subprocess
 import sys
 import types
@@ -72,20 +73,53 @@ def test_outside_colab_the_cell_does_nothing(monkeypatch):
     assert calls == [] and widget_manager == []
 
 
-def test_in_colab_the_cell_clones_and_installs_with_the_pins(monkeypatch, tmp_path):
+COLAB_VERSIONS = {"torch": "2.9.0+cu126", "numpy": "2.0.2", "matplotlib": "3.10.0", "tqdm": "4.67.1", "ipywidgets": "7.7.1"}
+
+
+def colab_cell(monkeypatch, tmp_path, versions):
+    """The cell as it runs in Colab, in ``tmp_path``, with ``versions`` installed (None: missing)."""
+    import importlib.metadata
+
+    def version(name):
+        if versions.get(name) is None:
+            raise importlib.metadata.PackageNotFoundError(name)
+        return versions[name]
+
+    monkeypatch.setattr(importlib.metadata, "version", version)
     source = set_repository.colab_setup_source("https://github.com/someone/course")
     checkout = tmp_path / "interp-course"
     checkout.mkdir()
-    (checkout / "requirements.txt").write_text("torch==2.13.0\n    # via x\nnumpy==2.0.0\n-e .\n")
-    constraints = tmp_path / "constraints.txt"
-    source = source.replace("/content/interp-course", str(checkout)).replace("/content/constraints.txt", str(constraints))
+    (checkout / "requirements.txt").write_text("torch==2.13.0\n    # via x\nipywidgets==8.1.8\ntqdm==4.67.3\n-e .\n")
+    source = source.replace("/content/interp-course", str(checkout))
     monkeypatch.setattr(os.path, "isdir", lambda path: False)  # not cloned yet
+    return source, checkout
+
+
+def test_in_colab_the_cell_clones_and_keeps_colabs_torch(monkeypatch, tmp_path):
+    source, checkout = colab_cell(monkeypatch, tmp_path, {**COLAB_VERSIONS, "ipywidgets": "8.1.5"})
     calls, widget_manager = run_cell(source, monkeypatch, in_colab=True)
     assert calls[0] == ["git", "clone", "--depth", "1", "https://github.com/someone/course", str(checkout)]
-    assert calls[1][1:] == ["-m", "pip", "install", "-q", "-c", str(constraints), "-e", str(checkout)]
-    assert constraints.read_text() == "torch==2.13.0\n    # via x\nnumpy==2.0.0\n"  # the pins, without "-e ."
-    assert calls[2] == ["chdir", f"{checkout}/book"]
+    assert calls[1] == ["chdir", f"{checkout}/book"]  # nothing installed: Colab has it all
     assert widget_manager == [True]
+
+
+def test_in_colab_the_cell_installs_only_what_is_missing_or_too_old_at_its_pin(monkeypatch, tmp_path):
+    source, checkout = colab_cell(monkeypatch, tmp_path, {**COLAB_VERSIONS, "tqdm": None})  # ipywidgets 7.7.1: too old
+    calls, _ = run_cell(source, monkeypatch, in_colab=True)
+    assert calls[1][1:] == ["-m", "pip", "install", "-q", "tqdm==4.67.3", "ipywidgets==8.1.8"]
+    assert calls[2] == ["chdir", f"{checkout}/book"]
+
+
+@pytest.mark.parametrize("torch_version", ["2.1.2+cu121", None])
+def test_in_colab_a_torch_too_old_or_missing_stops_with_what_to_do(monkeypatch, tmp_path, torch_version):
+    source, _ = colab_cell(monkeypatch, tmp_path, {**COLAB_VERSIONS, "torch": torch_version})
+    with pytest.raises(RuntimeError, match=rf"has torch {re.escape(str(torch_version))}; the course needs 2.2 or newer.*pip install torch==2.13.0.*Restart"):
+        run_cell(source, monkeypatch, in_colab=True)
+
+
+def test_the_cells_pin_for_torch_is_requirements():
+    pinned = re.search(r"^torch==(\S+)", (ROOT / "requirements.txt").read_text(), flags=re.M).group(1)
+    assert f"pip install torch=={pinned}`" in set_repository.colab_setup_source("https://github.com/a/b")
 
 
 def test_set_repository_rejects_an_address_colab_cannot_open(monkeypatch):

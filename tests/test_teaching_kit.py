@@ -302,19 +302,80 @@ def test_the_run_cache_status_sees_a_cached_run_and_a_corrupt_one():
 def test_estimates_scale_our_times_and_skip_cached_chapters(monkeypatch):
     status = {chapter: ([], list(runs)) for chapter, runs in chapter_runs().items()}
     status["chapter4_superposition"] = (list(chapter_runs()["chapter4_superposition"]), [])
-    lines = doctor.first_run_estimates(status, probe_ms=2 * course_times.MEASURED.probe_ms)
+    lines, too_long = doctor.first_run_estimates(status, probe_ms=2 * course_times.MEASURED.probe_ms)
     assert "0.50x" in lines[0]
     text = "\n".join(lines)
     assert "4. Superposition: ready" in text
     assert "3. Progress measures: its runs are trained by an earlier chapter" in text
     chapter5 = 2 * sum(course_times.RUN_SECONDS[name] for name in chapter_runs()["chapter5_induction"])
     assert f"5. Induction heads: first run trains 3 runs, {course_times.minutes_words(chapter5)}" in text
+    assert too_long == []  # at half our speed every first run fits a session
+
+
+def test_a_machine_too_slow_for_a_session_is_told_so_with_the_fallbacks():
+    status = {chapter: ([], list(runs)) for chapter, runs in chapter_runs().items()}
+    slowest = max(status, key=lambda c: sum(course_times.RUN_SECONDS[n] for n in status[c][1]))
+    seconds = sum(course_times.RUN_SECONDS[n] for n in status[slowest][1])
+    factor = 1.2 * doctor.SESSION_MINUTES * 60 / seconds  # just over a session for the slowest chapter
+    lines, too_long = doctor.first_run_estimates(status, probe_ms=factor * course_times.MEASURED.probe_ms)
+    assert too_long == [course_times.CHAPTERS[slowest].title]
+    assert any(line.endswith("(!)") and course_times.CHAPTERS[slowest].title in line for line in lines)
+    finding = doctor.too_slow(too_long)
+    assert finding.status == "note" and "run-cache.tar.gz" in finding.fix and "Colab" in finding.fix
+    assert doctor.verdict([doctor.Finding("ok", "x"), finding]) == "Ready, with the ! lines in mind."
+    assert doctor.verdict([finding, doctor.Finding("fix", "y")]).startswith("Not ready")
+    assert doctor.verdict([doctor.Finding("ok", "x")]) == "Ready."
+
+
+def test_threads_beyond_the_free_cores_are_noticed(monkeypatch):
+    import os
+
+    import torch
+
+    monkeypatch.setattr(os, "cpu_count", lambda: 4)
+    monkeypatch.setattr(torch, "get_num_threads", lambda: 4)
+    assert doctor.check_threads(busy_share=0.0).status == "ok"
+    busy = doctor.check_threads(busy_share=0.5)  # two of four cores taken by other programs
+    assert busy.status == "note" and "2.0 of 4 CPUs busy" in busy.what and "close" in busy.fix
+    assert doctor.check_threads(busy_share=0.1).status == "ok"  # 3.6 free for 4 threads: fine
+
+
+def test_the_loose_path_is_taken_on_the_macs_the_pins_cannot_install_on(monkeypatch):
+    monkeypatch.delenv(doctor.LOOSE_PATH_ENV_VAR, raising=False)
+    assert doctor.pins_install_here("Linux", "x86_64", "")
+    assert doctor.pins_install_here("Windows", "AMD64", "")
+    assert doctor.pins_install_here("Darwin", "arm64", "14.2")
+    assert not doctor.pins_install_here("Darwin", "arm64", "13.6")
+    assert not doctor.pins_install_here("Darwin", "x86_64", "14.1")
+    monkeypatch.setenv(doctor.LOOSE_PATH_ENV_VAR, "1")
+    assert not doctor.pins_install_here("Linux", "x86_64", "")
+    assert doctor.check_python((3, 10, 2), loose=True).status == "ok"
+    assert doctor.check_python((3, 9, 18), loose=True).status == "fix"
+    floor = {"torch": "2.2.2", "numpy": "1.26.4", "matplotlib": "3.7.0", "tqdm": "4.66.1", "ipywidgets": "8.1.1"}
+    assert doctor.check_loose_packages(floor.get).status == "note"
+    old = doctor.check_loose_packages({**floor, "torch": "2.1.2"}.get)
+    assert old.status == "fix" and "torch 2.1.2, needs 2.2 or newer" in old.what and '".[lab]"' in old.fix
+    assert doctor.check_loose_packages({**floor, "numpy": None}.get).status == "fix"
+
+
+def test_the_loose_bounds_are_pyprojects():
+    tomllib = pytest.importorskip("tomllib")  # Python 3.11 (the floor environment's 3.10 has none)
+
+    dependencies = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["dependencies"]
+    bounds = {}
+    for dependency in dependencies:
+        match = re.match(r"([A-Za-z0-9_.-]+)>=([0-9.]+)$", dependency.replace(" ", ""))
+        if match:
+            bounds[match.group(1)] = match.group(2)
+    assert bounds == doctor.LOOSE_BOUNDS
 
 
 def test_the_room_check_runs_and_says_whether_the_laptop_is_ready():
     result = subprocess.run([sys.executable, "-m", "interp_course.doctor", "--no-probe"], capture_output=True,
                             text=True, cwd=ROOT, timeout=300)
     assert result.returncode in (0, 1), result.stderr
-    assert "✓ Python" in result.stdout and "pinned packages" in result.stdout and "run cache" in result.stdout
-    assert result.stdout.strip().splitlines()[-1] in {"Ready.", "Not ready: fix the ✗ lines, then run this again."}
+    packages = "the loose path" if not doctor.pins_install_here() else "pinned packages"
+    assert "✓ Python" in result.stdout and packages in result.stdout and "run cache" in result.stdout
+    assert result.stdout.strip().splitlines()[-1] in {
+        "Ready.", "Ready, with the ! lines in mind.", "Not ready: fix the ✗ lines, then run this again."}
     assert (result.returncode == 0) == ("✗" not in result.stdout)

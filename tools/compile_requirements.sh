@@ -6,6 +6,9 @@ cd "$(dirname "$0")/.."
 python -m piptools compile --help >/dev/null 2>&1 || { echo "needs pip-tools: pip install pip-tools" >&2; exit 1; }
 tmp=$(mktemp)
 trap 'rm -f "$tmp"' EXIT
+# Start from the current pins, so that only what requirements.in changed moves
+# (pip-compile keeps an output file's pins where they still satisfy the input).
+grep -v '^-e ' requirements.txt | grep -v '^#' > "$tmp" || true
 python -m piptools compile --quiet --no-header --strip-extras --allow-unsafe --no-emit-index-url --no-emit-find-links -o "$tmp" requirements.in
 {
   echo "# Every package the course needs, pinned. Generated from requirements.in by"

@@ -28,6 +28,7 @@ ROOT = pathlib.Path(__file__).resolve().parent.parent
 CONFIG = ROOT / "_config.yml"
 sys.path.insert(0, str(ROOT))  # the course of this checkout, even where another is installed
 from interp_course.chapters import chapter_names  # noqa: E402
+from interp_course.doctor import LOOSE_BOUNDS  # noqa: E402
 
 CHAPTERS = [ROOT / "book" / f"{name}.ipynb" for name in chapter_names(ROOT / "_toc.yml")]
 TAG = "colab-setup"
@@ -58,25 +59,47 @@ def colab_setup_source(repository: str) -> str:
     """The source of the first code cell of every chapter. The address is validated, and
     written as a Python literal (``repr``), never pasted in as code."""
     repository = validated_repository(repository, "the Colab set-up cell")
-    return f'''# Cell [1], the Colab set-up (so the chapter's first code cell below is [2]). In Google Colab
-# it installs the course and its pinned requirements (a few minutes); anywhere else it does nothing.
+    return f'''# Cell [1], the Colab set-up (so the chapter's first code cell below is [2]). In Google Colab it
+# clones the course and keeps Colab's own torch, numpy and matplotlib (the course's claims hold
+# under other versions' rounding; the loose path of the README), installing only a package that
+# is missing or older than the course needs; anywhere else it does nothing.
 import sys
 
 if "google.colab" in sys.modules:
+    import importlib.metadata
     import os
+    import re
     import subprocess
 
     REPOSITORY = {repository!r}
     CHECKOUT = "/content/interp-course"
+    NEEDS = {LOOSE_BOUNDS!r}  # pyproject.toml's lower bounds
+
+    def installed(name):
+        try:
+            return importlib.metadata.version(name)
+        except importlib.metadata.PackageNotFoundError:
+            return None
+
+    def older(version, floor):
+        def numbers(v):
+            return tuple(int(n) for n in re.findall(r"\\d+", v.split("+")[0])[:3])
+        return numbers(version) < numbers(floor)
+
     if not os.path.isdir(CHECKOUT):
         subprocess.run(["git", "clone", "--depth", "1", REPOSITORY, CHECKOUT], check=True)
-        # Pin the course's own dependencies to requirements.txt; leave Colab's Jupyter alone.
-        with open(f"{{CHECKOUT}}/requirements.txt") as pinned, open("/content/constraints.txt", "w") as out:
-            out.writelines(line for line in pinned if not line.startswith("-e"))
-        subprocess.run(
-            [sys.executable, "-m", "pip", "install", "-q", "-c", "/content/constraints.txt", "-e", CHECKOUT],
-            check=True,
+    torch_version = installed("torch")
+    if torch_version is None or older(torch_version, NEEDS["torch"]):
+        raise RuntimeError(
+            f"this Colab runtime has torch {{torch_version}}; the course needs {{NEEDS['torch']}} or newer. "
+            "Run `!pip install torch==2.13.0`, then Runtime > Restart session, and run this cell again."
         )
+    lacking = [name for name, floor in NEEDS.items() if installed(name) is None or older(installed(name), floor)]
+    if lacking:  # at the versions the course pins
+        with open(f"{{CHECKOUT}}/requirements.txt") as pinned:
+            pins = dict(re.findall(r"^([A-Za-z0-9_.-]+)==(\\S+)", pinned.read(), flags=re.M))
+        subprocess.run([sys.executable, "-m", "pip", "install", "-q", *(f"{{n}}=={{pins[n]}}" for n in lacking)],
+                       check=True)
     sys.path.insert(0, CHECKOUT)
     os.chdir(f"{{CHECKOUT}}/book")
     from google.colab import output

@@ -101,15 +101,36 @@ def _raised_by_the_function_itself(error: BaseException, fn: Callable) -> bool:
     return tb is not None and (tb.tb_frame.f_code is code if code is not None else tb.tb_frame.f_code.co_name == getattr(fn, "__name__", None))
 
 
+class _ModuleState(dict):
+    """A module's weights, as ``_snapshot`` copied them."""
+
+
+class _DictState(dict):
+    """A dict's tensors (and containers of them), as ``_snapshot`` copied them."""
+
+
+def _holds_tensor(value: Any) -> bool:
+    if isinstance(value, torch.Tensor):
+        return True
+    if isinstance(value, (tuple, list)):
+        return any(_holds_tensor(v) for v in value)
+    if isinstance(value, dict):
+        return any(_holds_tensor(v) for v in value.values())
+    return False
+
+
 def _snapshot(value: Any) -> Any:
-    """A copy of the tensors in ``value`` (a tensor, a module's weights, or a tuple / list of
-    tensors), to tell later whether they were changed in place; None if it holds none."""
+    """A copy of the tensors in ``value`` (a tensor, a module's weights, or tuples, lists and
+    dicts holding tensors, nested: a list of state dicts), to tell later whether they were
+    changed in place; None if it holds none."""
     if isinstance(value, torch.Tensor):
         return value.detach().clone()
     if isinstance(value, torch.nn.Module):
-        return {name: t.detach().clone() for name, t in value.state_dict().items()}
-    if isinstance(value, (tuple, list)) and any(isinstance(v, torch.Tensor) for v in value):
+        return _ModuleState({name: t.detach().clone() for name, t in value.state_dict().items()})
+    if isinstance(value, (tuple, list)) and _holds_tensor(value):
         return [_snapshot(v) for v in value]
+    if isinstance(value, dict) and _holds_tensor(value):
+        return _DictState({key: _snapshot(v) for key, v in value.items()})
     return None
 
 
@@ -124,9 +145,15 @@ def _unchanged(before: Any, value: Any) -> bool:
         if not (before.is_floating_point() or before.is_complex()):
             return False
         return bool(torch.isclose(value, before, rtol=0, atol=0, equal_nan=True).all())
-    if isinstance(before, dict):
+    if isinstance(before, _ModuleState):
         now = value.state_dict()
         return now.keys() == before.keys() and all(_unchanged(before[k], now[k]) for k in before)
+    if isinstance(before, _DictState):  # the same keys, and the tensors in them as they were
+        if not isinstance(value, dict) or value.keys() != before.keys():
+            return False
+        return all(b is None or _unchanged(b, value[k]) for k, b in before.items())
     if isinstance(before, list):
+        if not isinstance(value, (tuple, list)) or len(value) != len(before):
+            return False
         return all(b is None or _unchanged(b, v) for b, v in zip(before, value))
     return True

@@ -51,7 +51,7 @@ class ReferenceResults:
         """A copy of the inputs as they are now, before the learner's function is called on
         them; None if they cannot be copied (a tensor in the middle of an autograd graph)."""
         try:
-            call = copy.deepcopy((args, kwargs))
+            call = _deepcopy((args, kwargs))
         except Exception:
             return None
         return SavedInputs(self._arguments(*call), _objects(self._arguments(args, kwargs)), call)
@@ -62,7 +62,7 @@ class ReferenceResults:
         if inputs is None:
             return NO_RESULT
         try:
-            result = self._run(*copy.deepcopy(inputs.call))
+            result = self._run(*_deepcopy(inputs.call))
         except Exception:  # a check may call with inputs only the learner's function is given
             return NO_RESULT
         self._known.append((inputs, result))
@@ -76,7 +76,7 @@ class ReferenceResults:
             if _same_arguments(inputs.arguments, inputs.objects, now):
                 return result
         try:
-            args, kwargs = copy.deepcopy((args, kwargs))
+            args, kwargs = _deepcopy((args, kwargs))
         except Exception:
             pass  # cannot be copied (a tensor in the middle of an autograd graph): run on them as they are
         return self._run(args, kwargs)
@@ -99,6 +99,27 @@ class ReferenceResults:
                 return self.reference_fn(*args, **kwargs)
         finally:
             random.setstate(python_state)
+
+
+def _deepcopy(value: Any) -> Any:
+    """``copy.deepcopy(value)``, random generators included: torch before 2.3 cannot deep-copy a
+    ``torch.Generator``, so each is copied by its state (the same as deepcopy does in later torch)."""
+    memo: dict = {}
+    for generator in _generators(value):
+        clone = torch.Generator(device=generator.device)
+        clone.set_state(generator.get_state())
+        memo[id(generator)] = clone
+    return copy.deepcopy(value, memo)
+
+
+def _generators(value: Any) -> list[torch.Generator]:
+    if isinstance(value, torch.Generator):
+        return [value]
+    if isinstance(value, (tuple, list)):
+        return [g for item in value for g in _generators(item)]
+    if isinstance(value, dict):
+        return [g for item in value.values() for g in _generators(item)]
+    return []
 
 
 def _objects(value: Any) -> Any:

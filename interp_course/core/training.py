@@ -79,6 +79,9 @@ def replace_with_training(config, **changes):
     return dataclasses.replace(config, **changes)
 
 
+FUSED_ADAMW_ON_CPU = tuple(int(part) for part in torch.__version__.split("+")[0].split(".")[:2]) >= (2, 4)
+
+
 def adamw_with_warmup(model: torch.nn.Module, config: TrainingConfig) -> tuple[torch.optim.AdamW, torch.optim.lr_scheduler.LambdaLR]:
     """AdamW over the model's parameters with ``config``'s settings, and a schedule that warms
     the learning rate up linearly over ``config.warmup_steps`` steps (step it after each update)."""
@@ -87,7 +90,10 @@ def adamw_with_warmup(model: torch.nn.Module, config: TrainingConfig) -> tuple[t
         lr=config.lr,
         weight_decay=config.weight_decay,
         betas=(config.beta1, config.beta2),
-        fused=True,  # one kernel for the whole update: fewer, larger operations than a loop over weights
+        # One kernel for the whole update: fewer, larger operations than a loop over weights. On the
+        # CPU it needs torch 2.4; before that (the loose path's floor, tools/floor_environment.sh)
+        # the default loop gives the same update up to rounding.
+        fused=True if FUSED_ADAMW_ON_CPU else None,
     )
     warmup = max(config.warmup_steps, 1)
     scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda step: min((step + 1) / warmup, 1.0))

@@ -23,8 +23,22 @@ def stack_returns_the_input_views(state_dicts):
     return ref.stack_weights(state_dicts)
 
 
+def stack_after_adding_the_run_dimension_to_the_inputs(state_dicts):
+    for state in state_dicts:  # edits the learner's own state dicts: their weights get a new shape
+        for name in list(state):
+            state[name] = state[name].unsqueeze(0)
+    return {name: torch.cat([s[name] for s in state_dicts]) for name in state_dicts[0]}
+
+
+def stack_popping_the_inputs(state_dicts):
+    names = list(state_dicts[0])
+    return {name: torch.stack([s.pop(name) for s in state_dicts]) for name in names}
+
+
 WRONG_ANSWERS[checks.check_stack_weights] = [
     (stack_in_place_of_the_first, "torch.stack adds the new run dimension"),
+    (stack_after_adding_the_run_dimension_to_the_inputs, "changed its input `state_dicts` in place"),
+    (stack_popping_the_inputs, "changed its input `state_dicts` in place"),
     (lambda sds: [ref.stack_weights(sds)], "should return a dict"),
     (lambda sds: {**ref.stack_weights(sds), "extra": torch.zeros(1)}, "names"),
     (stack_returns_the_input_views, "changing the result changed the input"),

@@ -35,6 +35,7 @@ def test_without_the_setting_denormals_survive():
 STATE = r"""
 import importlib, json, os, pkgutil, signal, sys, warnings
 import matplotlib, torch
+import IPython.core.completer  # IPython 8 adds a warning filter when imported: its doing, not the course's
 
 def state():
     return {"threads": torch.get_num_threads(), "dtype": str(torch.get_default_dtype()),

@@ -1,0 +1,105 @@
+"""What the Colab set-up cell downloads and how long it takes, in an environment made like Colab's.
+
+Colab cannot be reached from CI, so this builds a stand-in: a fresh virtual environment on
+Python 3.12 with another torch already installed, and numpy, matplotlib, tqdm and ipywidgets 7
+(Colab's own choice), as on Colab. Then, each with an empty pip cache, it times two installs:
+
+- before: what the cell did until 2026-12-05, ``pip install -c requirements.txt -e <course>``
+  (which replaced Colab's torch with the pinned one, CUDA libraries and all);
+- after: what the cell does now (``tools/set_repository.py``): the packages missing or older
+  than pyproject.toml's lower bounds, at their pins; Colab's torch is kept.
+
+Downloaded size is the size of pip's cache afterwards (pip caches what it downloads). The
+clone of the course, the same in both, is not counted. Usage (minutes, several GB):
+
+    python benchmarks/colab_setup.py [--python python3.12] [--colab-torch 2.9.1] [--repeats 1]
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+from interp_course.doctor import LOOSE_BOUNDS  # noqa: E402
+
+
+def folder_mb(folder: Path) -> float:
+    return sum(p.stat().st_size for p in folder.rglob("*") if p.is_file()) / 1e6
+
+
+def colab_like(python: str, torch_version: str, where: Path) -> Path:
+    venv = where / "colab"
+    subprocess.run([python, "-m", "venv", str(venv)], check=True)
+    subprocess.run([str(venv / "bin" / "pip"), "install", "-q", f"torch=={torch_version}", "numpy", "matplotlib",
+                    "tqdm", "ipywidgets==7.7.1"], check=True)
+    return venv
+
+
+def timed_install(venv: Path, packages: list[str], where: Path) -> tuple[float, float]:
+    """(seconds, MB downloaded) of ``pip install packages`` into a copy of ``venv``, empty cache."""
+    copy = where / f"copy-{time.monotonic_ns()}"
+    shutil.copytree(venv, copy, symlinks=True)
+    cache = where / f"cache-{time.monotonic_ns()}"
+    start = time.perf_counter()
+    subprocess.run([str(copy / "bin" / "python"), "-m", "pip", "install", "-q", "--cache-dir", str(cache), *packages],
+                   check=True)
+    seconds = time.perf_counter() - start
+    mb = folder_mb(cache) if cache.exists() else 0.0
+    shutil.rmtree(copy)
+    shutil.rmtree(cache, ignore_errors=True)
+    return seconds, mb
+
+
+def lacking(venv: Path) -> list[str]:
+    """The cell's rule: packages missing or older than the lower bounds, at their pins."""
+    script = (
+        "import importlib.metadata, json, re\n"
+        f"NEEDS = {LOOSE_BOUNDS!r}\n"
+        "def v(n):\n"
+        "    try: return importlib.metadata.version(n)\n"
+        "    except importlib.metadata.PackageNotFoundError: return None\n"
+        "num = lambda s: tuple(int(x) for x in re.findall(r'\\d+', s.split('+')[0])[:3])\n"
+        "print(json.dumps([n for n, f in NEEDS.items() if v(n) is None or num(v(n)) < num(f)]))\n"
+    )
+    import json
+
+    names = json.loads(subprocess.run([str(venv / "bin" / "python"), "-c", script], capture_output=True, text=True,
+                                      check=True).stdout)
+    pins = dict(re.findall(r"^([A-Za-z0-9_.-]+)==(\S+)", (ROOT / "requirements.txt").read_text(), flags=re.M))
+    return [f"{name}=={pins[name]}" for name in names]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--python", default="python3.12")
+    parser.add_argument("--colab-torch", default="2.9.1", help="the torch the stand-in has installed")
+    parser.add_argument("--repeats", type=int, default=1)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        where = Path(tmp)
+        venv = colab_like(args.python, args.colab_torch, where)
+        constraints = where / "constraints.txt"
+        constraints.write_text("".join(line + "\n" for line in (ROOT / "requirements.txt").read_text().splitlines()
+                                       if not line.startswith("-e")))
+        before = [timed_install(venv, ["-c", str(constraints), "-e", str(ROOT)], where) for _ in range(args.repeats)]
+        to_install = lacking(venv)
+        after = [timed_install(venv, to_install, where) if to_install else (0.0, 0.0) for _ in range(args.repeats)]
+    version = subprocess.run([args.python, "--version"], capture_output=True, text=True).stdout.strip()
+    print(f"stand-in for Colab: {version}, torch {args.colab_torch}, ipywidgets 7.7.1 preinstalled; "
+          f"medians of {args.repeats}")
+    for name, runs in (("before (pins as constraints)", before), (f"after (installs {to_install or 'nothing'})", after)):
+        print(f"{name}: {statistics.median(s for s, _ in runs):.0f} s, "
+              f"{statistics.median(mb for _, mb in runs):.0f} MB downloaded")
+
+
+if __name__ == "__main__":
+    main()
