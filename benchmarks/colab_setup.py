@@ -9,8 +9,8 @@ Python 3.12 with another torch already installed, and numpy, matplotlib, tqdm an
 - after: what the cell does now (``tools/set_repository.py``): the packages missing or older
   than pyproject.toml's lower bounds, at their pins; Colab's torch is kept.
 
-Downloaded size is the size of pip's cache afterwards (pip caches what it downloads). The
-clone of the course, the same in both, is not counted. Usage (minutes, several GB):
+Downloaded size: the files pip's dry-run report says it would fetch, their sizes asked of the
+index (or read from this disk, for a wheel pip finds here, which Colab would download). The clone of the course, the same in both, is not counted. Usage (minutes, several GB):
 
     python benchmarks/colab_setup.py [--python python3.12] [--colab-torch 2.9.1] [--repeats 1]
 """
@@ -18,6 +18,7 @@ clone of the course, the same in both, is not counted. Usage (minutes, several G
 from __future__ import annotations
 
 import argparse
+import json
 import re
 import shutil
 import statistics
@@ -25,6 +26,8 @@ import subprocess
 import sys
 import tempfile
 import time
+import urllib.parse
+import urllib.request
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -44,19 +47,40 @@ def colab_like(python: str, torch_version: str, where: Path) -> Path:
     return venv
 
 
-def timed_install(venv: Path, packages: list[str], where: Path) -> tuple[float, float]:
-    """(seconds, MB downloaded) of ``pip install packages`` into a copy of ``venv``, empty cache."""
+def download_mb(python: Path, packages: list[str], where: Path) -> tuple[float, list[str]]:
+    """MB that ``pip install packages`` downloads into this environment, and what it installs:
+    pip's dry-run report lists each file it would fetch; their sizes are asked of the index."""
+    report = where / f"report-{time.monotonic_ns()}.json"
+    subprocess.run([str(python), "-m", "pip", "install", "-q", "--dry-run", "--report", str(report), *packages],
+                   check=True)
+    installs = json.loads(report.read_text())["install"]
+    total = 0
+    for item in installs:
+        url = (item.get("download_info") or {}).get("url", "")
+        if url.startswith("file://") and url.endswith(".whl"):  # a wheel pip found on this disk: Colab downloads it
+            total += Path(urllib.parse.unquote(url[len("file://"):])).stat().st_size
+        elif url.startswith("http"):
+            request = urllib.request.Request(url, method="HEAD")
+            with urllib.request.urlopen(request, timeout=60) as response:
+                total += int(response.headers.get("Content-Length", 0))
+    names = [f"{item['metadata']['name']}=={item['metadata']['version']}" for item in installs]
+    return total / 1e6, names
+
+
+def timed_install(venv: Path, packages: list[str], where: Path) -> tuple[float, float, list[str]]:
+    """(seconds, MB downloaded, what it installs) of ``pip install packages`` into a copy of
+    ``venv``, with an empty pip cache."""
     copy = where / f"copy-{time.monotonic_ns()}"
     shutil.copytree(venv, copy, symlinks=True)
+    mb, names = download_mb(copy / "bin" / "python", packages, where)
     cache = where / f"cache-{time.monotonic_ns()}"
     start = time.perf_counter()
     subprocess.run([str(copy / "bin" / "python"), "-m", "pip", "install", "-q", "--cache-dir", str(cache), *packages],
                    check=True)
     seconds = time.perf_counter() - start
-    mb = folder_mb(cache) if cache.exists() else 0.0
     shutil.rmtree(copy)
     shutil.rmtree(cache, ignore_errors=True)
-    return seconds, mb
+    return seconds, mb, names
 
 
 def lacking(venv: Path) -> list[str]:
@@ -92,13 +116,16 @@ def main() -> None:
                                        if not line.startswith("-e")))
         before = [timed_install(venv, ["-c", str(constraints), "-e", str(ROOT)], where) for _ in range(args.repeats)]
         to_install = lacking(venv)
-        after = [timed_install(venv, to_install, where) if to_install else (0.0, 0.0) for _ in range(args.repeats)]
+        after = [timed_install(venv, to_install, where) if to_install else (0.0, 0.0, []) for _ in range(args.repeats)]
     version = subprocess.run([args.python, "--version"], capture_output=True, text=True).stdout.strip()
     print(f"stand-in for Colab: {version}, torch {args.colab_torch}, ipywidgets 7.7.1 preinstalled; "
           f"medians of {args.repeats}")
-    for name, runs in (("before (pins as constraints)", before), (f"after (installs {to_install or 'nothing'})", after)):
-        print(f"{name}: {statistics.median(s for s, _ in runs):.0f} s, "
-              f"{statistics.median(mb for _, mb in runs):.0f} MB downloaded")
+    for name, runs in (("before (pins as constraints)", before), ("after (only what is lacking)", after)):
+        installed = runs[0][2]
+        print(f"{name}: {statistics.median(r[0] for r in runs):.0f} s, "
+              f"{statistics.median(r[1] for r in runs):.0f} MB downloaded, {len(installed)} packages installed"
+              + (f" ({', '.join(n for n in installed if n.split('==')[0] in ('torch', 'numpy', 'matplotlib', 'ipywidgets'))}, ...)"
+                 if installed else ""))
 
 
 if __name__ == "__main__":

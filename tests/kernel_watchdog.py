@@ -1,10 +1,11 @@
 """A stalled kernel fails the notebook cell it stalled in within minutes, naming the cell.
 
 nbval waits for a cell's reply for ``--nbval-cell-timeout`` seconds (20 minutes here, since
-a cell that trains a chapter's runs on a slow machine takes minutes). A kernel that stalls,
-sitting idle in ``epoll_wait`` with no thread busy (seen twice while re-executing the
-notebooks; ``tools/kernel_stalls.py`` runs notebooks many times in a row to find it), would
-hold the test run for all that time and then fail with a message about a timeout.
+a cell that trains a chapter's runs on a slow machine takes minutes). A cell whose kernel
+sits idle while the client still waits for it (``tools/kernel_stalls.py`` reproduces it with
+nbclient, which waits with one poll of the socket: see ``tools/notebook_client.py``; nbval's
+client waits in polls of a second here, but a kernel can stall for other reasons) would hold
+the test run for all that time and then fail with a message about a timeout.
 
 This plugin watches the kernel's CPU time while nbval waits for a cell: a cell that trains or
 computes uses CPU; one whose kernel has used less than ``IDLE_SHARE`` of one core for

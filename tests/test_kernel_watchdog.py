@@ -49,3 +49,22 @@ def test_the_stall_time_must_be_positive(tmp_path):
     code, output = run_notebook_with_nbval(tmp_path, ["x = 1"], stall_seconds=0)
     assert code != 0
     assert "--kernel-stall-seconds must be positive" in output, output
+
+
+def test_the_stall_loop_reports_the_cell_a_kernel_stalls_in_and_passes_one_that_does_not(tmp_path):
+    """tools/kernel_stalls.py, with both nbclient front ends taking turns."""
+    notebook = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("x = 1"),
+                                               nbformat.v4.new_code_cell("import time\ntime.sleep(60)")])
+    notebook.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    stalling, quick = tmp_path / "stalling.ipynb", tmp_path / "quick.ipynb"
+    nbformat.write(notebook, stalling)
+    notebook.cells = notebook.cells[:1]
+    nbformat.write(notebook, quick)
+    tool = [sys.executable, str(REPO / "tools" / "kernel_stalls.py"), "--runs", "1", "--stall-seconds", "3",
+            "--front-end", "nbclient,nbclient-sliced"]
+    result = subprocess.run([*tool, str(stalling)], capture_output=True, text=True, timeout=240)
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert result.stdout.count("STALLED in cell 1 (import time)") == 2, result.stdout
+    assert "nbclient: 1 executions, 1 stalled" in result.stdout
+    result = subprocess.run([*tool, str(quick)], capture_output=True, text=True, timeout=240)
+    assert result.returncode == 0 and "nbclient-sliced: 1 executions, 0 stalled" in result.stdout, result.stdout

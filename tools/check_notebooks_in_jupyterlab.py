@@ -55,7 +55,8 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def start_jupyterlab(workdir: pathlib.Path) -> tuple[subprocess.Popen, str]:
+def start_jupyterlab(workdir: pathlib.Path, *options: str) -> tuple[subprocess.Popen, str]:
+    """JupyterLab at the repository root, in ``workdir``'s settings; ``options`` go to its command line."""
     settings = workdir / "settings"
     for name, value in SETTINGS.items():
         (settings / name).parent.mkdir(parents=True, exist_ok=True)
@@ -68,7 +69,7 @@ def start_jupyterlab(workdir: pathlib.Path) -> tuple[subprocess.Popen, str]:
          "--ServerApp.disable_check_xsrf=True", f"--LabApp.user_settings_dir={settings}",
          f"--LabApp.workspaces_dir={workdir / 'workspaces'}", "--LabApp.news_url=",
          "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate", "--LabApp.extension_manager=readonly",
-         *(["--allow-root"] if hasattr(os, "geteuid") and os.geteuid() == 0 else [])],
+         *(["--allow-root"] if hasattr(os, "geteuid") and os.geteuid() == 0 else []), *options],
         cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=(workdir / "jupyterlab.log").open("w"),
     )
     base = f"http://127.0.0.1:{port}/"

@@ -3,10 +3,12 @@
 # one clean run, outputs kept, then the saved widget state dropped (it would make the
 # website fetch the widget manager from a CDN; the website shows static figures instead).
 # nbclient's store_widget_state=False cannot be used: it breaks ipywidgets' Output widget.
+# The execution is tools/notebook_client.py's (nbclient waiting in slices: plain nbclient, as
+# in `jupyter nbconvert --execute`, now and then waits for ever at a widget cell).
 # Usage: bash tools/execute_notebook.sh book/chapter1_grokking.ipynb [...]
 set -euo pipefail
 for notebook in "$@"; do
-  jupyter nbconvert --to notebook --execute --inplace --ExecutePreprocessor.timeout=1800 "$notebook"
+  python "$(dirname "$0")/notebook_client.py" --cell-timeout 1800 "$notebook"
   python - "$notebook" <<'PY'
 import sys
 

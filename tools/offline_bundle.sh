@@ -32,7 +32,7 @@ cat > "$out/INSTALL.txt" <<'TXT'
 Installing the course without internet
 =====================================
 
-On each laptop, from the folder that holds this file (Python 3.11.5 or newer):
+On each laptop, from the folder that holds this file (Python 3.11.5 to 3.14):
 
   tar xzf interp-course.tar.gz
   cd interp-course

@@ -179,7 +179,12 @@ def check_training_step(fn: Callable, reference_fn: Callable) -> str:
         return torch.optim.AdamW(m.parameters(), lr=1e-2, weight_decay=1.0, betas=(0.9, 0.98))
 
     opt_theirs, opt_ours = optimiser(theirs), optimiser(ours)
+    # Gradients left over from an earlier backward pass (in a notebook, from exploring): a step
+    # must clear them before its own backward pass, not only after it.
+    for a, b in zip(theirs.parameters(), ours.parameters()):
+        a.grad, b.grad = torch.full_like(a, 0.5), torch.full_like(b, 0.5)
     for step in (1, 2, 3):
+        before = ours(tokens, final_position_only=True).detach()[:, -1]  # [batch, d_vocab_out]
         got = fn(theirs, opt_theirs, tokens, labels)
         # The reference itself, not reference_fn (which runs on a copy): it must update `ours`.
         want = reference.training_step(ours, opt_ours, tokens, labels)
@@ -197,6 +202,24 @@ def check_training_step(fn: Callable, reference_fn: Callable) -> str:
             raise ExerciseFailed(
                 "the parameters did not change: call loss.backward() and then optimizer.step()"
             )
+        accuracy = got[1]
+        if abs(accuracy - want[1]) > 1e-6:
+            predictions = before.argmax(dim=-1)  # [batch]
+            after = (ours(tokens, final_position_only=True)[:, -1].argmax(dim=-1) == labels).double().mean().item()
+            broadcast = (predictions[:, None] == labels[None, :]).double().mean().item()  # [batch, 1] == [batch]
+            if abs(accuracy - 100 * want[1]) < 1e-4:
+                raise ExerciseFailed(f"at step {step} the accuracy is a percentage ({accuracy:.4g}); return the fraction, in [0, 1]")
+            if abs(accuracy - broadcast) < 1e-9 and abs(broadcast - want[1]) > 1e-6:
+                raise ExerciseFailed(
+                    f"at step {step} the accuracy is {accuracy:.6g}, expected {want[1]:.6g}: it compares predictions of "
+                    "shape [batch, 1] with labels of shape [batch], which broadcasts to [batch, batch]; take "
+                    "logits[:, -1] (or squeeze) before argmax"
+                )
+            if abs(accuracy - after) < 1e-9 and abs(after - want[1]) > 1e-6:
+                raise ExerciseFailed(
+                    f"at step {step} the accuracy is measured after the update; return the accuracy of the "
+                    "forward pass the gradient came from, as the loss"
+                )
         for name, g, w in zip(("loss", "accuracy"), got, want):
             if abs(g - w) > 1e-6 * max(1.0, abs(w)):
                 if step == 1 and name == "loss":
@@ -223,7 +246,8 @@ def check_training_step(fn: Callable, reference_fn: Callable) -> str:
                     ": the first step matches, so are the gradients reset with "
                     "optimizer.zero_grad() before each backward pass?"
                     if step > 1
-                    else ""
+                    else ": the model came with gradients left from an earlier backward pass; are they "
+                    "cleared with optimizer.zero_grad() before loss.backward()?"
                 )
                 raise ExerciseFailed(
                     f"after step {step} the parameter {name} differs from the reference{hint}"

@@ -128,7 +128,22 @@ def _phase_cases() -> list[tuple[str, tuple]]:
         ("a run whose restricted loss never falls (no weight decay)", (steps, excluded, never, flat_norm)),
         ("a run whose excluded loss only falls (memorisation only)", (steps, falling, restricted, norm)),
         ("a run that cleans up but never settles", (steps, excluded, restricted, flat_norm * 0 + 3000 - 40 * t)),
+        ("checkpoints from step 100, with the restricted loss dipping below the threshold once during "
+         "memorisation", _late_checkpoints()),
     ]
+
+
+def _late_checkpoints() -> tuple:
+    """Checkpoints every 100 steps from step 100 (so indices are not steps, and the first step is
+    not 0), with the restricted loss below the threshold once before memorisation ends: circuit
+    formation ends at the first step *after* memorisation where it is below."""
+    steps = torch.arange(100, 2100, 100)  # 20 checkpoints
+    t = steps.double()
+    excluded = 0.2 + ((t - 500) / 300).pow(2) * 0.3  # lowest at step 500
+    restricted = 4.5 * torch.exp(-t / 300)  # below 0.1 from step 1200
+    restricted[1] = 0.05  # step 200: a dip during memorisation
+    norm = 3000 - 1800 * torch.sigmoid((t - 1300) / 100)
+    return steps, excluded, restricted, norm
 
 
 @exercise("3.5", reference.detect_phases)
@@ -148,6 +163,15 @@ def check_detect_phases(fn: Callable, reference_fn: Callable) -> str:
                     f"on {name}: {phase} should be {'None (it never begins)' if w is None else w}, got {g}"
                 )
             if g is not None and tuple(int(s) for s in g) != w:
-                raise ExerciseFailed(f"on {name}: {phase} should be {w}, got {tuple(g)}")
-    return "5 sets of curves: all three phases, a spike, no clean-up, memorisation only, no settling"
+                steps = args[0].tolist()
+                if all(0 <= int(s) < len(steps) for s in g) and tuple(steps[int(s)] for s in g) == w:
+                    raise ExerciseFailed(f"on {name}: {phase} is given as checkpoint indices {tuple(g)}; "
+                                         f"return the steps, steps[i]: {w}")
+                if phase == "memorisation" and int(g[0]) == 0 and steps[0] != 0:
+                    raise ExerciseFailed(f"on {name}: memorisation begins at the first checkpoint, step {steps[0]}, "
+                                         "not at step 0")
+                raise ExerciseFailed(f"on {name}: {phase} should be {w}, got {tuple(g)}"
+                                     + (": look for the restricted loss below the threshold only after "
+                                        "memorisation has ended" if phase == "circuit formation" and g[1] < w[1] else ""))
+    return "6 sets of curves: all three phases, a spike, no clean-up, memorisation only, no settling, late checkpoints"
 

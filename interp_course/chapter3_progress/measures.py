@@ -79,3 +79,40 @@ def first_step_below(steps: torch.Tensor, values: torch.Tensor, threshold: float
     """The first of ``steps`` at which ``values`` is below ``threshold`` (None if never)."""
     below = (values < threshold).nonzero()
     return None if len(below) == 0 else int(steps[below[0, 0]])
+
+
+@torch.no_grad()
+def random_frequency_losses(
+    run: Run,
+    n_frequencies: int,
+    draws: int = 40,
+    seed: int = 0,
+    *,
+    sum_directions: Callable = reference.sum_directions,
+    excluded_loss: Callable = reference.excluded_loss,
+    restricted_loss: Callable = reference.restricted_loss,
+) -> dict[str, torch.Tensor]:
+    """A baseline for a run's key frequencies: the excluded and restricted losses of its final
+    model with ``draws`` sets of ``n_frequencies`` frequencies drawn at random instead (each set
+    without repeats from 1 .. (p - 1) / 2, by a generator seeded with ``seed``).
+
+    Returns:
+        ``frequencies`` [draws, n_frequencies] long, sorted within each set; ``excluded_loss`` and
+        ``restricted_loss`` [draws] float64, on the run's split as in :func:`measure`.
+    """
+    data, p = run.data, run.config.p
+    if not 1 <= n_frequencies <= (p - 1) // 2:
+        raise ValueError(f"n_frequencies must be in 1..{(p - 1) // 2}, got {n_frequencies}")
+    if draws < 1:
+        raise ValueError(f"draws must be at least 1, got {draws}")
+    generator = torch.Generator().manual_seed(seed)
+    logits = run.model(data.tokens, final_position_only=True)[:, -1].double()  # [p * p, p]
+    sets, excluded, restricted = [], [], []
+    for _ in range(draws):
+        frequencies = sorted((torch.randperm((p - 1) // 2, generator=generator)[:n_frequencies] + 1).tolist())
+        directions = sum_directions(p, frequencies)  # [2 n, p * p]
+        sets.append(frequencies)
+        excluded.append(float(excluded_loss(logits, data.labels, directions, data.train_indices)))
+        restricted.append(float(restricted_loss(logits, data.labels, directions)))
+    return {"frequencies": torch.tensor(sets), "excluded_loss": torch.tensor(excluded, dtype=torch.float64),
+            "restricted_loss": torch.tensor(restricted, dtype=torch.float64)}

@@ -227,6 +227,10 @@ def check_in_context_learning_score(fn: Callable, reference_fn: Callable) -> str
                 "off by one: next_token_losses(...)[:, j] is the loss of predicting token j + 1, "
                 "so the loss of predicting token `late` is column late - 1"
             )
+        late_loss, early_loss = losses[:, late - 1].mean().item(), losses[:, early - 1].mean().item()
+        if abs(got - late_loss / early_loss) < 1e-6 and abs(got - want) > 1e-5:
+            raise ExerciseFailed(f"early={early}, late={late}: this is the ratio of the two losses; the score is "
+                                 "their difference, late minus early")
         if abs(got - want) > 1e-5:
             raise ExerciseFailed(f"early={early}, late={late}: got {got:.5f}, expected {want:.5f}")
     return "three pairs of positions on a small model"

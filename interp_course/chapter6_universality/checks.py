@@ -148,6 +148,18 @@ def check_idealised_loss(fn: Callable, reference_fn: Callable) -> str:
             if abs(got - model) < 1e-9 and abs(want - model) > 1e-6:
                 raise ExerciseFailed("this is the loss of the model's own logits; fit the idealised logits to them "
                                      "and return the loss of the fit")
+            p = logits.shape[1]
+            if abs(got - want * p * p) < 1e-6 * want * p * p:
+                raise ExerciseFailed(f"with frequencies {frequencies}: this is the sum of the losses over the "
+                                     f"{p * p} inputs; return their mean")
+            if abs(got - math.log(p)) < 1e-6 and abs(want - math.log(p)) > 1e-6:
+                raise ExerciseFailed(f"with frequencies {frequencies}: the loss is ln p, a uniform guess: the fitted "
+                                     "logits are flat. Is each wave cos(2 pi k (a + b - c) / p), divided by p?")
+            flip = (-torch.arange(p)) % p  # c -> -c: the fit of cos(w (a + b + c)), through the reference
+            plus = reference_fn(logits[:, flip], flip[labels], frequencies)
+            if abs(got - plus) < 1e-6 * max(1.0, plus) and abs(want - plus) > 1e-6:
+                raise ExerciseFailed(f"with frequencies {frequencies}: the waves are cos(w (a + b + c)); the logit of "
+                                     "c must peak where c = a + b, so take cos(w (a + b - c))")
         _expect_float(got, want, f"the idealised loss with frequencies {frequencies}", relative=True)
     return "noisy wave logits with a constant per input, p = 7, three sets of frequencies"
 
@@ -164,7 +176,9 @@ def _distance_cases(p: int = 7) -> list[tuple[str, torch.Tensor]]:
 
 @exercise("6.5", reference.distance_dependence)
 def check_distance_dependence(fn: Callable, reference_fn: Callable) -> str:
-    for name, correct in _distance_cases():
+    # The mixture first: on it every mistake below gives its own number (on the clock, grouping
+    # by a + b and the spread of every logit coincide).
+    for name, correct in reversed(_distance_cases()):
         got = fn(correct)
         want = reference_fn(correct)
         if isinstance(got, float) and abs(got - want) > 1e-9:
@@ -179,5 +193,11 @@ def check_distance_dependence(fn: Callable, reference_fn: Callable) -> str:
             sums = torch.zeros(p, dtype=torch.float64).index_add_(0, s, correct.flatten()) / p
             if abs(got - float(sums.std(correction=0) / correct.mean())) < 1e-9:
                 raise ExerciseFailed(f"on {name}: this groups by a + b; group by the distance (a - b) mod p")
+            values = correct.double()
+            for spread in (values.std(), values.std(correction=0)):
+                if abs(got - float(spread / values.mean())) < 1e-9:
+                    raise ExerciseFailed(
+                        f"on {name}: this is the spread of every correct logit; first average the correct logit "
+                        "at each distance (a - b) mod p, then take the spread of those p means")
         _expect_float(got, want, f"the distance dependence of {name}", tolerance=1e-9)
     return "a clock (0), a pizza and a mixture, p = 7"

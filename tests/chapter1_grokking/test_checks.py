@@ -172,8 +172,41 @@ def step_on_every_position(model, optimizer, tokens, labels):
     return loss.item(), (logits[:, -1].argmax(-1) == labels).double().mean().item()
 
 
+def step_clearing_the_gradients_after_it(model, optimizer, tokens, labels):
+    logits = model(tokens, final_position_only=True)
+    loss = ref.final_position_loss(logits, labels)
+    loss.backward()  # onto whatever gradients an earlier backward pass left
+    optimizer.step()
+    optimizer.zero_grad()
+    return loss.item(), (logits[:, -1].argmax(-1) == labels).double().mean().item()
+
+
+def step_with_accuracy_after_the_update(model, optimizer, tokens, labels):
+    loss, _ = ref.training_step(model, optimizer, tokens, labels)
+    with torch.no_grad():
+        return loss, (model(tokens, final_position_only=True)[:, -1].argmax(-1) == labels).double().mean().item()
+
+
+def step_with_broadcast_accuracy(model, optimizer, tokens, labels):
+    optimizer.zero_grad()
+    logits = model(tokens, final_position_only=True)  # [batch, 1, vocab]
+    loss = ref.final_position_loss(logits, labels)
+    loss.backward()
+    optimizer.step()
+    return loss.item(), (logits.argmax(-1) == labels).double().mean().item()  # [batch, 1] == [batch]
+
+
+def step_with_accuracy_in_percent(model, optimizer, tokens, labels):
+    loss, accuracy = ref.training_step(model, optimizer, tokens, labels)
+    return loss, 100 * accuracy
+
+
 WRONG_ANSWERS[checks.check_training_step] = [
-    (step_without_zero_grad, r"step 2 .*the first step matches, so are the gradients reset with optimizer.zero_grad\(\)"),
+    (step_without_zero_grad, r"step 1 .*gradients left from an earlier backward pass.*optimizer.zero_grad\(\) before loss.backward"),
+    (step_clearing_the_gradients_after_it, r"step 1 .*gradients left from an earlier backward pass"),
+    (step_with_accuracy_after_the_update, r"accuracy is measured after the update"),
+    (step_with_broadcast_accuracy, r"broadcasts to \[batch, batch\]"),
+    (step_with_accuracy_in_percent, r"a percentage"),
     (step_without_update, r"parameters did not change"),
     (step_reporting_loss_after_update, r"measured after the update"),
     (step_returning_tensors, r"should be a Python float"),

@@ -111,7 +111,38 @@ def phases_as_lists(*args):
     return {k: list(v) if v else v for k, v in ref.detect_phases(*args).items()}
 
 
+def phases_as_indices(steps, excluded, restricted, norm, threshold=0.1, settle=0.01):
+    index = {int(s): i for i, s in enumerate(steps)}
+    return {k: (index[v[0]], index[v[1]]) if v else v
+            for k, v in ref.detect_phases(steps, excluded, restricted, norm, threshold, settle).items()}
+
+
+def phases_starting_at_step_0(steps, excluded, restricted, norm, threshold=0.1, settle=0.01):
+    phases = ref.detect_phases(steps, excluded, restricted, norm, threshold, settle)
+    phases["memorisation"] = (0, phases["memorisation"][1])
+    return phases
+
+
+def phases_searching_the_restricted_loss_from_the_start(steps, excluded, restricted, norm, threshold=0.1, settle=0.01):
+    """Circuit formation ends at the first step *anywhere* with the restricted loss below the threshold."""
+    n, lowest = len(steps), int(excluded.argmin())
+    phases = {"memorisation": (int(steps[0]), int(steps[lowest])), "circuit formation": None, "clean-up": None}
+    if lowest == n - 1:
+        return phases
+    below = [i for i in range(n) if restricted[i] < threshold]
+    formed = below[0] if below else n - 1
+    phases["circuit formation"] = (int(steps[lowest]), int(steps[formed]))
+    if below:
+        drops = (norm[:-1] - norm[1:]) / norm[:-1]
+        settled = [i for i in range(formed, n - 1) if drops[i] < settle]
+        phases["clean-up"] = (int(steps[formed]), int(steps[settled[0]]) if settled else int(steps[-1]))
+    return phases
+
+
 WRONG_ANSWERS[checks.check_detect_phases] = [
+    (phases_as_indices, r"checkpoint indices.*return the steps"),
+    (phases_starting_at_step_0, r"begins at the first checkpoint, step 100, not at step 0"),
+    (phases_searching_the_restricted_loss_from_the_start, r"only after memorisation has ended"),
     (phases_from_train_loss_spike, "memorisation should be"),
     (phases_without_none, "should be None"),
     (phases_threshold_off_by_one, "circuit formation should be"),

@@ -1,6 +1,8 @@
 """Chapter 3's claims hold on the canonical run and its control, measured with the reference
 solutions (the notebook measures with the learner's functions)."""
 
+import math
+
 import pytest
 
 from interp_course.chapter1_grokking import runs as grokking
@@ -47,3 +49,58 @@ def test_no_circuit_without_weight_decay(control):
 def test_the_claims_can_fail(canonical, control):
     assert len(claims.three_phases(control[1], control[2], THRESHOLD).failed) == 2
     assert len(claims.control(canonical[1], canonical[2]).failed) == 2
+
+
+def final_losses(config, frequencies):
+    """The final model's excluded and restricted losses with these frequencies (the reference's)."""
+    import torch
+
+    from solutions.chapter3_progress import excluded_loss, restricted_loss, sum_directions
+
+    run = load(grokking.load_or_train, config)
+    data, p = run.data, run.config.p
+    with torch.no_grad():
+        logits = run.model(data.tokens, final_position_only=True)[:, -1].double()
+    directions = sum_directions(p, frequencies)
+    return run, {"excluded_loss": float(excluded_loss(logits, data.labels, directions, data.train_indices)),
+                 "restricted_loss": float(restricted_loss(logits, data.labels, directions))}
+
+
+@pytest.fixture(scope="module")
+def against_random(canonical, control):
+    run, key_losses = final_losses(grokking.CANONICAL, canonical[0])
+    control_run, control_losses = final_losses(grokking.NO_WEIGHT_DECAY, control[0])
+    return (canonical[0], key_losses, progress.random_frequency_losses(run, len(canonical[0])),
+            canonical[1]["train_loss"][-1].item(), control_losses,
+            progress.random_frequency_losses(control_run, len(control[0])), math.log(run.config.p))
+
+
+def test_the_key_frequencies_beat_random_ones_and_the_controls_beat_them_short_of_a_solution(against_random):
+    claims.against_random_frequencies(*against_random).assert_hold()
+
+
+def test_the_baseline_claims_can_fail(against_random):
+    key, key_losses, baseline, train, control_losses, control_baseline, uniform = against_random
+
+    def failed(*args):
+        return [claim.statement[:30] for claim in claims.against_random_frequencies(*args).failed]
+
+    # a median random set in place of the key frequencies does not beat all the others
+    median = {name: baseline[name].median().item() for name in ("excluded_loss", "restricted_loss")}
+    assert failed(key, median, baseline, train, control_losses, control_baseline, uniform) == ["with weight decay, the key fre"]
+    # other frequencies called key: the sets that matter no longer match them
+    others = [k for k in range(1, 57) if k not in key][:3]
+    assert failed(others, key_losses, baseline, train, control_losses, control_baseline, uniform) == ["removing a random set raises t"]
+    # the canonical run's losses as the control's: its key frequencies do solve the task
+    assert failed(key, key_losses, baseline, train, key_losses, baseline, uniform) == ["without weight decay the top f"]
+
+
+def test_the_random_sets_are_reproducible_and_distinct(canonical):
+    run = load(grokking.load_or_train, grokking.CANONICAL)
+    first = progress.random_frequency_losses(run, 3, draws=5)
+    again = progress.random_frequency_losses(run, 3, draws=5)
+    assert (first["frequencies"] == again["frequencies"]).all()
+    assert all(len(set(row.tolist())) == 3 for row in first["frequencies"])
+    assert first["frequencies"].min() >= 1 and first["frequencies"].max() <= (run.config.p - 1) // 2
+    with pytest.raises(ValueError, match="n_frequencies must be in 1..56"):
+        progress.random_frequency_losses(run, 57)

@@ -155,7 +155,14 @@ def icl_off_by_one(model, tokens, early, late):
     return (losses[:, late].mean() - losses[:, early].mean()).item()
 
 
+def icl_ratio(model, tokens, early, late):
+    with torch.no_grad():
+        losses = next_token_losses(model(tokens), tokens)
+    return (losses[:, late - 1].mean() / losses[:, early - 1].mean()).item()
+
+
 WRONG_ANSWERS[checks.check_in_context_learning_score] = [
+    (icl_ratio, "ratio of the two losses"),
     (lambda model, tokens, early, late: -ref.in_context_learning_score(model, tokens, early, late), "sign is reversed"),
     (icl_off_by_one, "off by one"),
     (lambda model, tokens, early, late: torch.tensor(ref.in_context_learning_score(model, tokens, early, late)), "Python float"),

@@ -3,6 +3,8 @@
 tests/test_exercise_contract.py)."""
 
 import pytest
+import math
+
 import torch
 
 from interp_course.chapter6_universality import checks
@@ -125,9 +127,24 @@ WRONG_ANSWERS[checks.check_first_steps_below] = [
 
 
 
+def idealised_loss_with(logits, labels, frequencies, *, c_sign=-1, per_p=True, reduction="mean"):
+    """The idealised loss as a learner might write it, with one of three slips."""
+    p = logits.shape[1]
+    x = torch.arange(p, dtype=torch.float64)
+    total = (x[:, None, None] + x[None, :, None] + c_sign * x[None, None, :]).reshape(p * p, p)
+    waves = torch.stack([torch.cos(2 * math.pi * k / (p if per_p else 1) * total) for k in frequencies], dim=-1)
+    centred = logits.double() - logits.double().mean(dim=1, keepdim=True)
+    coefficients = torch.linalg.lstsq(waves.reshape(-1, len(frequencies)), centred.reshape(-1, 1)).solution
+    return float(torch.nn.functional.cross_entropy((waves @ coefficients)[..., 0], labels, reduction=reduction))
+
+
 WRONG_ANSWERS[checks.check_idealised_loss] = [
     (lambda logits, labels, f: float(torch.nn.functional.cross_entropy(logits, labels)), "loss of the model's own logits"),
     (lambda logits, labels, f: torch.tensor(ref.idealised_loss(logits, labels, f)), "Python float"),
+    (lambda logits, labels, f: idealised_loss_with(logits, labels, f, reduction="sum"), "sum of the losses"),
+    (lambda logits, labels, f: idealised_loss_with(logits, labels, f, per_p=False), "divided by p"),
+    (lambda logits, labels, f: idealised_loss_with(logits, labels, f, c_sign=+1), r"cos\(w \(a \+ b \+ c\)\)"),
+    (lambda logits, labels, f: ref.idealised_loss(logits, labels, f) * (1 + 1e-4), "expected"),  # off in the 5th digit
 ]
 
 
@@ -150,7 +167,8 @@ WRONG_ANSWERS[checks.check_distance_dependence] = [
     (distance_sample_std, "population standard deviation"),
     (distance_unnormalised, "divide by the mean correct logit"),
     (grouped_by_sum, "groups by a \\+ b"),
-    (lambda correct: float(correct.std() / correct.mean()), "expected"),
+    (lambda correct: float(correct.std() / correct.mean()), "spread of every correct logit"),
+    (lambda correct: float(correct.double().std(correction=0) / correct.double().mean()), "spread of every correct logit"),
 ]
 
 CASES, IDS = wrong_answer_cases(WRONG_ANSWERS)
