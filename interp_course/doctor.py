@@ -28,6 +28,8 @@ CHECKOUT = Path(__file__).resolve().parents[1]
 REQUIREMENTS = CHECKOUT / "requirements.txt"
 MIN_PYTHON = (3, 11, 5)  # the oldest Python the pins of requirements.txt install on (soupsieve 4.1.1 needs 3.11.5)
 TESTED_PYTHON = (3, 11)
+MAX_PYTHON = (3, 14)  # the newest the pins are resolved for (tests/test_platforms.py)
+INTEL_MAC_MAX_PYTHON = (3, 12)  # torch 2.2.2, the last for Intel Macs, has wheels up to 3.12
 FREE_DISK_NEEDED_MB = 500  # the full run cache is about 200 MB; a margin for temporaries
 SESSION_MINUTES = 20  # a chapter's first run longer than this does not fit a class or hackathon slot
 
@@ -92,20 +94,28 @@ def check_loose_packages(installed=None) -> Finding:
         return Finding("fix", f"packages (the loose path): {what}", fix)
     versions = ", ".join(f"{name} {installed(name)}" for name in ("torch", "numpy"))
     return Finding("note", f"the loose path ({versions}): the pins of requirements.txt cannot install here, so "
-                   "the course runs on other versions than it is tested with; your numbers differ from ours by "
-                   "rounding, as the README says, and the claims should still hold (tell us if one fails)")
+                   "the course runs on other versions than it is tested with; your numbers differ from ours in "
+                   "detail, as the README says, and the claims should still hold (if one prints ✗, please open an "
+                   "issue with its output)")
 
 
-def check_python(version: tuple[int, ...] = tuple(sys.version_info[:3]), loose: bool = False) -> Finding:
+def check_python(version: tuple[int, ...] = tuple(sys.version_info[:3]), loose: bool = False,
+                 intel_mac: bool = False) -> Finding:
     shown = ".".join(map(str, version))
     if loose:
         if tuple(version[:2]) < LOOSE_MIN_PYTHON:
             return Finding("fix", f"Python {shown}: the course needs {'.'.join(map(str, LOOSE_MIN_PYTHON))} or newer",
                            "install a newer Python (python.org), then make the .venv again with it")
+        if intel_mac and tuple(version[:2]) > INTEL_MAC_MAX_PYTHON:
+            return Finding("fix", f"Python {shown}: on an Intel Mac, torch (2.2.2, its last) needs Python 3.10 to 3.12",
+                           "make the .venv again with python3.12 (python.org or Homebrew's python@3.12)")
         return Finding("ok", f"Python {shown}")
     if tuple(version[:3]) < MIN_PYTHON:
         return Finding("fix", f"Python {shown}: the course needs {'.'.join(map(str, MIN_PYTHON))} or newer",
                        "install Python 3.11 (python.org, or your package manager), then make the .venv again with it")
+    if tuple(version[:2]) > MAX_PYTHON:
+        return Finding("note", f"Python {shown}: newer than any the pins are checked for (up to "
+                       f"{MAX_PYTHON[0]}.{MAX_PYTHON[1]}); if the install fails, use {MAX_PYTHON[0]}.{MAX_PYTHON[1]}")
     if version[:2] != TESTED_PYTHON:
         return Finding("note", f"Python {shown}: supported; the course is tested with {TESTED_PYTHON[0]}.{TESTED_PYTHON[1]}")
     return Finding("ok", f"Python {shown}")
@@ -166,22 +176,22 @@ def check_threads(busy_share: float | None = None) -> Finding:
     if busy_share is None:
         busy_share = _busy_share()
     if busy_share is not None:
-        free = cores * (1 - busy_share)
-        if threads > free + 0.5:
-            return Finding("note", f"torch uses {threads} threads, but other programs keep {cores - free:.1f} of "
-                           f"{cores} CPUs busy: training will be slower than the estimate below, perhaps several "
-                           "times (threads that wait for each other)",
-                           "close what is using the CPU (another notebook's kernel, a video call, a build), then run this again")
+        busy = cores * busy_share
+        if busy >= 1 and threads > cores - busy + 0.5:  # at least a whole core taken, and torch's threads will wait
+            return Finding("note", f"torch uses {threads} threads, but other programs keep {busy:.1f} of {cores} CPUs "
+                           "busy: training is slower while they run (the estimates below are measured under this load)",
+                           "close what is using the CPU (another notebook's kernel, a video call, a build), then run "
+                           "this again for the unloaded speed")
     return Finding("ok", f"torch uses {threads} threads ({cores} CPUs)")
 
 
 def _busy_share() -> float | None:
-    """The share of all cores in use over the next second, by other programs (None if unknown)."""
+    """The share of all cores in use over the next two seconds, by other programs (None if unknown)."""
     try:
         import psutil
     except ImportError:
         return None
-    return psutil.cpu_percent(interval=1.0) / 100
+    return psutil.cpu_percent(interval=2.0) / 100
 
 
 def cache_status(runs_by_chapter: dict[str, dict]) -> dict[str, tuple[list[str], list[str]]]:
@@ -287,9 +297,10 @@ def first_run_estimates(status, probe_ms: float) -> tuple[list[str], list[str]]:
 def too_slow(too_long: list[str]) -> Finding:
     """The note for chapters whose first run would take more than a session can afford."""
     return Finding("note", f"training would take longer than {SESSION_MINUTES} minutes for: {'; '.join(too_long)}",
-                   "ask your teacher for the course's trained runs (run-cache.tar.gz, made by tools/offline_bundle.sh: "
-                   "unpack it in the course's folder), or open those chapters in Colab; "
-                   "close other programs and run this again to re-measure")
+                   "in a class, ask for the course's trained runs (run-cache.tar.gz, made by tools/offline_bundle.sh: "
+                   "unpack it in the course's folder); on your own, let each chapter train once before you sit down "
+                   "to it (it is cached after that), or open those chapters in Colab; close other programs and run "
+                   "this again to re-measure")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -297,8 +308,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--no-probe", action="store_true", help="skip the ten-second speed measurement")
     args = parser.parse_args(argv)
     print("Is this laptop ready for the course?")
+    import platform
+
     loose = not pins_install_here()
-    findings = [check_python(loose=loose), check_loose_packages() if loose else check_packages()]
+    intel_mac = platform.system() == "Darwin" and platform.machine() == "x86_64"
+    findings = [check_python(loose=loose, intel_mac=intel_mac), check_loose_packages() if loose else check_packages()]
     if any(f.status == "fix" for f in findings):  # torch may be missing or broken: stop here
         print("\n".join(f.line() for f in findings))
         print("Not ready: fix the ✗ lines, then run this again.")
@@ -324,7 +338,7 @@ def verdict(findings: list[Finding]) -> str:
     if any(f.status == "fix" for f in findings):
         return "Not ready: fix the ✗ lines, then run this again."
     if any(f.status == "note" for f in findings):
-        return "Ready, with the ! lines in mind."
+        return "Ready. (The ! lines are worth reading; none must be fixed.)"
     return "Ready."
 
 

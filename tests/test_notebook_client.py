@@ -7,6 +7,7 @@ from pathlib import Path
 from queue import Empty
 
 import nbformat
+import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 spec = importlib.util.spec_from_file_location("notebook_client", ROOT / "tools" / "notebook_client.py")
@@ -36,14 +37,31 @@ def test_a_wait_without_a_limit_becomes_polls_of_a_second():
     assert channel.timeouts == [1.0, 1.0, 1.0]
 
 
-def test_a_wait_with_a_limit_is_left_as_it_is():
+class SilentChannel:
+    """A channel that never has a message; it records the timeouts asked."""
+
+    def __init__(self):
+        self.timeouts = []
+
+    async def get_msg(self, timeout=None):
+        self.timeouts.append(timeout)
+        await asyncio.sleep(timeout)
+        raise Empty
+
+
+def test_a_wait_with_a_limit_is_made_of_polls_and_ends_at_its_deadline():
+    channel = SilentChannel()
+    notebook_client.poll_in_slices(channel, seconds=0.01)
+    with pytest.raises(Empty):
+        asyncio.run(channel.get_msg(timeout=0.05))
+    assert len(channel.timeouts) > 1 and all(t <= 0.01 for t in channel.timeouts)
+
+
+def test_a_limited_wait_that_finds_its_message_returns_it():
     channel = Channel()
-    notebook_client.poll_in_slices(channel)
-    try:
-        asyncio.run(channel.get_msg(timeout=5))
-    except Empty:
-        pass
-    assert channel.timeouts == [5]
+    notebook_client.poll_in_slices(channel, seconds=0.01)
+    assert asyncio.run(channel.get_msg(timeout=60)) == {"msg": "reply"}
+    assert channel.timeouts == [0.01, 0.01, 0.01]
 
 
 def test_it_executes_a_notebook_in_place_with_its_outputs(tmp_path):

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+import time
 from pathlib import Path
 from queue import Empty
 
@@ -23,18 +24,20 @@ from nbclient import NotebookClient
 
 
 def poll_in_slices(channel, seconds: float = 1.0) -> None:
-    """Make ``channel.get_msg(timeout=None)`` wait in slices of ``seconds``, polling afresh each
-    time, instead of one wait on the socket that a missed wake-up can leave waiting for ever."""
+    """Make ``channel.get_msg(timeout)`` wait in slices of at most ``seconds``, polling afresh
+    each time, until a message comes or ``timeout`` (None: no limit) has passed (then ``Empty``),
+    instead of one wait on the socket that a missed wake-up can leave waiting to its end."""
     wait_once = channel.get_msg
 
     async def get_msg(timeout=None):
-        if timeout is not None:
-            return await wait_once(timeout=timeout)
+        deadline = None if timeout is None else time.monotonic() + timeout
         while True:
+            left = seconds if deadline is None else min(seconds, max(0.0, deadline - time.monotonic()))
             try:
-                return await wait_once(timeout=seconds)
+                return await wait_once(timeout=left)
             except Empty:
-                continue
+                if deadline is not None and time.monotonic() >= deadline:
+                    raise
 
     channel.get_msg = get_msg
 
