@@ -92,10 +92,13 @@ def check_loose_packages(installed=None) -> Finding:
     if missing or old:
         what = ", ".join([f"{name} missing" for name in missing] + [f"{n} {v}, needs {LOOSE_BOUNDS[n]} or newer" for n, v in old])
         return Finding("fix", f"packages (the loose path): {what}", fix)
+    lab = installed("jupyterlab")
+    if lab is None:
+        return Finding("fix", "packages (the loose path): jupyterlab missing, so the notebooks cannot be opened", fix)
     versions = ", ".join(f"{name} {installed(name)}" for name in ("torch", "numpy"))
     return Finding("note", f"the loose path ({versions}): the pins of requirements.txt cannot install here, so "
                    "the course runs on other versions than it is tested with; your numbers differ from ours in "
-                   "detail, as the README says, and the claims should still hold (if one prints ✗, please open an "
+                   "detail, as the README says, and the claims should still hold (if one fails here, please open an "
                    "issue with its output)")
 
 

@@ -357,11 +357,14 @@ def test_the_loose_path_is_taken_on_the_macs_the_pins_cannot_install_on(monkeypa
     intel = doctor.check_python((3, 13, 1), loose=True, intel_mac=True)  # torch 2.2.2 has no wheel for it
     assert intel.status == "fix" and "python3.12" in intel.fix
     assert doctor.check_python((3, 9, 18), loose=True).status == "fix"
-    floor = {"torch": "2.2.2", "numpy": "1.26.4", "matplotlib": "3.7.0", "tqdm": "4.66.1", "ipywidgets": "8.1.1"}
+    floor = {"torch": "2.2.2", "numpy": "1.26.4", "matplotlib": "3.7.0", "tqdm": "4.66.1", "ipywidgets": "8.1.1",
+             "jupyterlab": "4.2.0"}
     assert doctor.check_loose_packages(floor.get).status == "note"
     old = doctor.check_loose_packages({**floor, "torch": "2.1.2"}.get)
     assert old.status == "fix" and "torch 2.1.2, needs 2.2 or newer" in old.what and '".[lab]"' in old.fix
     assert doctor.check_loose_packages({**floor, "numpy": None}.get).status == "fix"
+    no_lab = doctor.check_loose_packages({**floor, "jupyterlab": None}.get)  # `pip install -e .` without [lab]
+    assert no_lab.status == "fix" and "jupyterlab missing" in no_lab.what and '".[lab]"' in no_lab.fix
 
 
 def test_the_loose_bounds_are_pyprojects():

@@ -29,8 +29,9 @@ for dep in deps:
 print(" ".join(pins))
 EOF
 )
-# What the tests need besides the course, at the versions requirements.txt pins.
-test_pins=$(grep -i -E '^(pytest|nbval|pyyaml|markdown-it-py|mdit-py-plugins|psutil)==' requirements.txt | tr '\n' ' ')
+# What the tests need besides the course, and the [lab] extra's JupyterLab, at the versions
+# requirements.txt pins.
+test_pins=$(grep -i -E '^(pytest|nbval|pyyaml|markdown-it-py|mdit-py-plugins|psutil|jupyterlab)==' requirements.txt | tr '\n' ' ')
 
 start=$(date +%s)
 rm -rf "$venv"
