@@ -82,6 +82,24 @@ def first_step_below(steps: torch.Tensor, values: torch.Tensor, threshold: float
 
 
 @torch.no_grad()
+def final_losses(
+    run: Run,
+    frequencies: list[int],
+    *,
+    sum_directions: Callable = reference.sum_directions,
+    excluded_loss: Callable = reference.excluded_loss,
+    restricted_loss: Callable = reference.restricted_loss,
+) -> dict[str, float]:
+    """``{"excluded_loss", "restricted_loss"}`` of ``run``'s final model with these frequencies,
+    on the run's split as in :func:`measure`."""
+    data, p = run.data, run.config.p
+    logits = run.model(data.tokens, final_position_only=True)[:, -1].double()  # [p * p, p]
+    directions = sum_directions(p, frequencies)  # [2 n, p * p]
+    return {"excluded_loss": float(excluded_loss(logits, data.labels, directions, data.train_indices)),
+            "restricted_loss": float(restricted_loss(logits, data.labels, directions))}
+
+
+@torch.no_grad()
 def random_frequency_losses(
     run: Run,
     n_frequencies: int,
@@ -100,19 +118,16 @@ def random_frequency_losses(
         ``frequencies`` [draws, n_frequencies] long, sorted within each set; ``excluded_loss`` and
         ``restricted_loss`` [draws] float64, on the run's split as in :func:`measure`.
     """
-    data, p = run.data, run.config.p
+    p = run.config.p
     if not 1 <= n_frequencies <= (p - 1) // 2:
         raise ValueError(f"n_frequencies must be in 1..{(p - 1) // 2}, got {n_frequencies}")
     if draws < 1:
         raise ValueError(f"draws must be at least 1, got {draws}")
     generator = torch.Generator().manual_seed(seed)
-    logits = run.model(data.tokens, final_position_only=True)[:, -1].double()  # [p * p, p]
-    sets, excluded, restricted = [], [], []
-    for _ in range(draws):
-        frequencies = sorted((torch.randperm((p - 1) // 2, generator=generator)[:n_frequencies] + 1).tolist())
-        directions = sum_directions(p, frequencies)  # [2 n, p * p]
-        sets.append(frequencies)
-        excluded.append(float(excluded_loss(logits, data.labels, directions, data.train_indices)))
-        restricted.append(float(restricted_loss(logits, data.labels, directions)))
-    return {"frequencies": torch.tensor(sets), "excluded_loss": torch.tensor(excluded, dtype=torch.float64),
-            "restricted_loss": torch.tensor(restricted, dtype=torch.float64)}
+    sets = [sorted((torch.randperm((p - 1) // 2, generator=generator)[:n_frequencies] + 1).tolist())
+            for _ in range(draws)]
+    losses = [final_losses(run, frequencies, sum_directions=sum_directions, excluded_loss=excluded_loss,
+                           restricted_loss=restricted_loss) for frequencies in sets]
+    return {"frequencies": torch.tensor(sets),
+            **{name: torch.tensor([loss[name] for loss in losses], dtype=torch.float64)
+               for name in ("excluded_loss", "restricted_loss")}}

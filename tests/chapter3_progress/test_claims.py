@@ -51,25 +51,10 @@ def test_the_claims_can_fail(canonical, control):
     assert len(claims.control(canonical[1], canonical[2]).failed) == 2
 
 
-def final_losses(config, frequencies):
-    """The final model's excluded and restricted losses with these frequencies (the reference's)."""
-    import torch
-
-    from solutions.chapter3_progress import excluded_loss, restricted_loss, sum_directions
-
-    run = load(grokking.load_or_train, config)
-    data, p = run.data, run.config.p
-    with torch.no_grad():
-        logits = run.model(data.tokens, final_position_only=True)[:, -1].double()
-    directions = sum_directions(p, frequencies)
-    return run, {"excluded_loss": float(excluded_loss(logits, data.labels, directions, data.train_indices)),
-                 "restricted_loss": float(restricted_loss(logits, data.labels, directions))}
-
-
 @pytest.fixture(scope="module")
 def against_random(canonical, control):
-    run, key_losses = final_losses(grokking.CANONICAL, canonical[0])
-    control_run, control_losses = final_losses(grokking.NO_WEIGHT_DECAY, control[0])
+    run, control_run = load(grokking.load_or_train, grokking.CANONICAL), load(grokking.load_or_train, grokking.NO_WEIGHT_DECAY)
+    key_losses, control_losses = progress.final_losses(run, canonical[0]), progress.final_losses(control_run, control[0])
     return (canonical[0], key_losses, progress.random_frequency_losses(run, len(canonical[0])),
             canonical[1]["train_loss"][-1].item(), control_losses,
             progress.random_frequency_losses(control_run, len(control[0])), math.log(run.config.p))
