@@ -176,11 +176,52 @@ def distinct_frequency_sets(summaries: list[RunSummary]) -> int:
     return len({s.key_frequencies for s in summaries})
 
 
-def distance_profiles(batch: BatchRun) -> torch.Tensor:
-    """Each run's mean correct logit at each distance d = (a - b) mod p, divided by its mean
-    over all inputs, at the end of training: [K, p] float64 (a clock's profile is flat at 1)."""
+def frequency_profiles(batch: BatchRun, summaries: list[RunSummary]) -> list[dict[int, torch.Tensor]]:
+    """Each key frequency's part of the correct logit, as a function of the angle between a
+    and b on that frequency's circle, at the end of training.
+
+    For run k and its key frequency f: the logits' component along the output's cos and sin
+    of frequency f, read at the correct answer, averaged over the inputs at each distance
+    d = (a - b) mod p, divided by its mean, and put at position m = f * d mod p: the angle
+    between a and b on frequency f's circle is 2 pi m / p. A clock's profile is flat at 1; a
+    pizza's follows :func:`pizza_shape`. A key frequency whose part lowers the correct
+    answer on average is left out.
+
+    Returns: one {frequency: profile [p] float64, indexed by m} per run, in seed order.
+    """
     p = batch.config.p
-    correct = correct_logits(batch.grid_logits(batch.final_step), batch.data.labels)  # [K, p, p]
+    logits = batch.grid_logits(batch.final_step)  # [K, p * p, p]
+    labels = batch.data.labels  # [p * p]
+    answers = torch.arange(p, dtype=torch.float64)
     distance = ((torch.arange(p)[:, None] - torch.arange(p)[None, :]) % p).flatten()  # [p * p]
-    sums = torch.zeros(batch.n_runs, p, dtype=torch.float64).index_add_(1, distance, correct.reshape(batch.n_runs, -1))
-    return sums / p / correct.reshape(batch.n_runs, -1).mean(dim=1, keepdim=True)
+    profiles = []
+    for k, summary in enumerate(summaries):
+        by_frequency = {}
+        for f in summary.key_frequencies:
+            waves = torch.stack([torch.cos(2 * torch.pi * f * answers / p), torch.sin(2 * torch.pi * f * answers / p)])
+            waves = waves / waves.norm(dim=1, keepdim=True)  # [2, p], orthonormal
+            part = (logits[k] @ waves.T) @ waves  # [p * p, p]: frequency f's part of every logit
+            correct = part.gather(-1, labels[:, None])[:, 0]  # [p * p]
+            if not bool(correct.mean() > 0):
+                continue  # this frequency does not raise the correct answer: it has no profile to draw
+            per_distance = torch.zeros(p, dtype=torch.float64).index_add_(0, distance, correct) / p  # [p]
+            profile = torch.empty(p, dtype=torch.float64)
+            profile[(f * torch.arange(p)) % p] = per_distance / correct.mean()
+            by_frequency[f] = profile
+        profiles.append(by_frequency)
+    return profiles
+
+
+def pizza_shape(p: int) -> torch.Tensor:
+    """A pure pizza's profile: |cos(pi m / p)| at angle 2 pi m / p between a and b (the
+    midpoint of two points at that angle on a unit circle lies |cos(angle / 2)| from the
+    centre), divided by its mean: [p] float64."""
+    shape = torch.cos(torch.pi * torch.arange(p, dtype=torch.float64) / p).abs()
+    return shape / shape.mean()
+
+
+def pizza_share(profile: torch.Tensor) -> float:
+    """How much of a pure pizza's swing a profile [p] has: the least-squares slope of
+    (profile - 1) on (pizza_shape - 1). 0 for a clock (flat), 1 for a pure pizza."""
+    pizza = pizza_shape(profile.shape[0]) - 1
+    return float(((profile - 1) * pizza).sum() / pizza.pow(2).sum())

@@ -14,10 +14,11 @@ from collections import Counter
 from typing import Sequence
 
 from ..core.claims import Claim, Claims
-from .analysis import LOSS_THRESHOLD, RunSummary, distinct_frequency_sets
+from .analysis import LOSS_THRESHOLD, RunSummary, distinct_frequency_sets, pizza_share
 
 LATE = 5  # generalising this many times later than memorising is "grokking"
 CLOCK = 0.1  # a distance dependence below this: the correct logit barely depends on a - b
+PIZZA_SHARE_CLOCK = 0.25  # a key frequency with less of a pure pizza's swing than this is close to a clock's
 EXPLAINED = 0.85  # the share of a grokked run's logit variance the clock's idealised algorithm explains
 
 
@@ -110,4 +111,23 @@ def clock_and_pizza(learned_runs: Sequence[RunSummary], uniform_runs: Sequence[R
         Claim("with uniform attention, the clock's idealised algorithm explains less of the logits (lower median "
               "fraction of variance explained)", holds=uniform_fve < learned_fve,
               this_run=f"median {uniform_fve:.1%} against {learned_fve:.1%}"),
+    )
+
+
+def pizza_shares(learned_profiles: Sequence[dict], uniform_profiles: Sequence[dict]) -> Claims:
+    """How much of a pure pizza's swing each key frequency's profile has (``analysis.pizza_share``
+    of every profile of :func:`analysis.frequency_profiles`), with learned and with uniform attention."""
+    learned = [pizza_share(profile) for run in learned_profiles for profile in run.values()]
+    uniform = [pizza_share(profile) for run in uniform_profiles for profile in run.values()]
+    learned_median, uniform_median = statistics.median(learned), statistics.median(uniform)
+    return Claims(
+        Claim(f"with learned attention, the median key frequency has less than {PIZZA_SHARE_CLOCK} of a pure pizza's "
+              "swing", holds=learned_median < PIZZA_SHARE_CLOCK,
+              this_run=f"median {learned_median:.2f} over {len(learned)} key frequencies"),
+        Claim("with attention frozen to uniform, the median key frequency has more of it",
+              holds=uniform_median > learned_median,
+              this_run=f"median {uniform_median:.2f} over {len(uniform)} key frequencies"),
+        Claim("with attention frozen to uniform, some key frequency has more than half of a pure pizza's swing",
+              holds=max(uniform) > 0.5,
+              this_run=f"{sum(1 for share in uniform if share > 0.5)} of {len(uniform)}, the largest {max(uniform):.2f}"),
     )

@@ -12,7 +12,7 @@ from matplotlib.patches import Patch
 
 from ..chapter2_fourier.plots import spectrum_bars
 from ..chapter3_progress.plots import PHASE_COLOURS, losses
-from .analysis import RunSummary, frequency_matrix
+from .analysis import RunSummary, frequency_matrix, pizza_shape
 
 
 def _label(s: RunSummary) -> str:
@@ -69,17 +69,27 @@ def frequency_picture(groups: dict[int, Sequence[RunSummary]]):
     return fig
 
 
-def distance_profiles(groups: dict[str, tuple[torch.Tensor, Sequence[float]]]):
-    """The clock-or-pizza signature. For each group, {name: (profiles [K, p], dependences)}:
-    each run's mean correct logit at each distance (a - b) mod p, divided by its overall mean."""
-    fig, axes = plt.subplots(1, len(groups), figsize=(9, 3.0), sharey=True, constrained_layout=True)
+def frequency_profiles(groups: dict[str, tuple[list[dict[int, torch.Tensor]], Sequence[float]]]):
+    """The clock-or-pizza signature, one key frequency at a time. For each group, {name:
+    (profiles, dependences)}: profiles from :func:`analysis.frequency_profiles` (one {frequency:
+    [p]} per run), dependences the runs' distance dependence (for the legend). Each line is one
+    key frequency of one run, coloured by run, against the angle between a and b on that
+    frequency's circle; the dashed line is a pure pizza."""
+    fig, axes = plt.subplots(1, len(groups), figsize=(9, 4.4), sharey=True, constrained_layout=True)
     for ax, (name, (profiles, dependences)) in zip(axes, groups.items()):
-        for k in range(profiles.shape[0]):
-            ax.plot(profiles[k], lw=1, label=f"seed {k}: {dependences[k]:.2f}")
+        for k, by_frequency in enumerate(profiles):
+            for i, profile in enumerate(by_frequency.values()):
+                p = profile.shape[0]
+                degrees = torch.arange(p + 1) * 360 / p  # the profile closes the circle: 360 degrees is 0
+                ax.plot(degrees, torch.cat([profile, profile[:1]]), lw=0.9, color=f"C{k % 10}", alpha=0.85,
+                        label=f"seed {k}: {dependences[k]:.2f}" if i == 0 else None)
+        pizza = pizza_shape(p)
+        ax.plot(degrees, torch.cat([pizza, pizza[:1]]), color="black", ls="--", lw=1.6, label="a pure pizza")
         ax.axhline(1.0, color="grey", ls=":", lw=1)
-        ax.set(xlabel="distance (a − b) mod p", title=name)
-        ax.legend(fontsize=6, ncol=2, title="distance dependence", title_fontsize=6)
-    axes[0].set_ylabel("correct logit / its mean")
+        ax.set(xlabel="angle between a and b on the frequency's circle (°)", title=name, xticks=range(0, 361, 90))
+        ax.legend(fontsize=7, ncol=3, title="seed: distance dependence (exercise 6.5)", title_fontsize=7,
+                  loc="upper center", bbox_to_anchor=(0.5, -0.2))
+    axes[0].set_ylabel("frequency's part of the\ncorrect logit / its mean")
     return fig
 
 

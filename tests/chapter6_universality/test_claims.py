@@ -29,4 +29,7 @@ def test_the_story_at_every_prime(summaries):
 
 def test_clock_and_pizza(summaries):
     claims.clock_and_pizza(summaries["seeds"], summaries["uniform"]).assert_hold()
+    profiles = {name: analysis.frequency_profiles(load(universality.load_or_train, config), summaries[name])
+                for name, config in [("seeds", universality.SEEDS), ("uniform", universality.UNIFORM_ATTENTION)]}
+    claims.pizza_shares(profiles["seeds"], profiles["uniform"]).assert_hold()
     claims.robustness(summaries["uniform"], at_least=3, clock=False).assert_hold()
