@@ -65,12 +65,30 @@ def test_each_check_names_its_exercise_and_the_reference_of_its_chapter(chapter,
     assert check.__name__ == f"check_{check.reference.__name__}"
 
 
+MIN_WRONG_ANSWERS = 6
+"""Each check is tested against at least this many plausible wrong answers (dtype, edge cases,
+off by one, the wrong axis, a forgotten normalisation, ...)."""
+
+GENERIC_MESSAGES = {"wrong values", "expected", "wrong values|wrong shape", "raised", "differs"}
+"""Messages that say only that an answer is wrong: a registered wrong answer must be named."""
+
+
 @pytest.mark.parametrize("chapter, check", CHECKS, ids=IDS)
 def test_each_check_is_tested_against_several_plausible_wrong_answers(chapter, check):
     wrong_answers = importlib.import_module(f"tests.{chapter}.test_checks").WRONG_ANSWERS
-    assert len(wrong_answers.get(check, [])) >= 2, (
-        f"add plausible wrong answers for {check.exercise} to WRONG_ANSWERS in tests/{chapter}/test_checks.py"
+    assert len(wrong_answers.get(check, [])) >= MIN_WRONG_ANSWERS, (
+        f"add plausible wrong answers for {check.exercise} to WRONG_ANSWERS in tests/{chapter}/test_checks.py "
+        f"(at least {MIN_WRONG_ANSWERS})"
     )
+
+
+@pytest.mark.parametrize("chapter, check", CHECKS, ids=IDS)
+def test_each_wrong_answer_must_get_a_message_that_names_its_mistake(chapter, check):
+    wrong_answers = importlib.import_module(f"tests.{chapter}.test_checks").WRONG_ANSWERS
+    generic = [getattr(wrong, "__name__", "?") for wrong, message in wrong_answers.get(check, [])
+               if message.strip().lower() in GENERIC_MESSAGES]
+    assert not generic, (f"{check.exercise}: the wrong answers {generic} are registered with a message that only says "
+                         "the answer is wrong; teach the check to name the mistake (interp_course/core/mistakes.py)")
 
 
 @pytest.mark.parametrize("chapter, check", CHECKS, ids=IDS)

@@ -88,23 +88,30 @@ import torch
 from solutions import {chapter} as reference
 
 from ..core.exercise import ExerciseFailed, expect_tensor, exercise
+from ..core.mistakes import agrees, name_the_mistake
 
 
 @exercise("{number}.1", reference.unit_rows)
 def check_unit_rows(fn: Callable, reference_fn: Callable) -> str:
     generator = torch.Generator().manual_seed(0)
-    cases = [torch.randn(4, 3, generator=generator), torch.tensor([[3.0, 4.0]]), torch.randn(5, 8, dtype=torch.float64)]
-    for x in cases:
+    cases = [torch.randn(3, 3, generator=generator), torch.randn(4, 3, generator=generator), torch.tensor([[3.0, 4.0]]),
+             torch.randn(5, 8, dtype=torch.float64, generator=generator)]
+    for x in cases:  # the square input first: there a forgotten keepdim runs instead of raising
         got, want = fn(x), reference_fn(x)
-        if isinstance(got, torch.Tensor) and got.shape == want.shape and torch.allclose(
-                got.double(), (x / x.norm(dim=0, keepdim=True)).double()) and x.shape[0] > 1:
-            raise ExerciseFailed("scaled the columns to unit length; each row should have length 1 (norm over dim=-1)")
-        if isinstance(got, torch.Tensor) and got.shape == want.shape and torch.allclose(
-                got.double(), (x / x.norm(dim=-1, keepdim=True) ** 2).double()) and not torch.allclose(
-                x.norm(dim=-1), torch.ones(len(x), dtype=x.dtype)):
-            raise ExerciseFailed("divided by the squared norm; divide each row by its norm")
+        where = f"on a {{tuple(x.shape)}} input: "
+        if isinstance(got, torch.Tensor) and got.shape == (x.shape[0],):
+            raise ExerciseFailed(f"{{where}}returned each row's norm; divide each row by it: x / x.norm(dim=-1, keepdim=True)")
+        if isinstance(got, torch.Tensor) and got.is_floating_point() and not agrees(got, want, atol=1e-6, rtol=1e-6):
+            name_the_mistake(got, want, [
+                (x / x.norm(dim=0, keepdim=True), "scaled the columns to unit length; each row should have length 1 "
+                                                  "(norm over dim=-1)"),
+                (x / x.norm(dim=-1, keepdim=True) ** 2, "divided by the squared norm; divide each row by its norm"),
+                (x / x.norm(), "divided the whole matrix by one norm; divide each row by its own norm"),
+                (lambda: x / x.norm(dim=-1) if x.shape[0] == x.shape[-1] else None,
+                 "without keepdim=True the row norms [n] line up with the columns; x.norm(dim=-1, keepdim=True)"),
+            ], atol=1e-6, where=where)
         expect_tensor(got, want, f"unit_rows of a {{tuple(x.shape)}} input", atol=1e-6, rtol=1e-6)
-    return "3 inputs, float32 and float64"
+    return "4 inputs, float32 and float64"
 '''
 
 TEST_CHECKS = '''"""The checks of chapter {number} reject plausible wrong answers with a message that says what
@@ -115,9 +122,19 @@ import pytest
 from interp_course.{chapter} import checks
 from tests.test_exercise_contract import assert_rejected, wrong_answer_cases
 
+def unit_rows_in_place(x):
+    x /= x.norm(dim=-1, keepdim=True)
+    return x
+
+
 WRONG_ANSWERS: dict = {{checks.check_unit_rows: [
     (lambda x: x / x.norm(dim=0, keepdim=True), "scaled the columns"),
     (lambda x: x / x.norm(dim=-1, keepdim=True) ** 2, "squared norm"),
+    (lambda x: x / x.norm(), "the whole matrix by one norm"),
+    (lambda x: x / x.norm(dim=-1), "without keepdim=True"),
+    (lambda x: x.norm(dim=-1), "returned each row's norm"),
+    (unit_rows_in_place, "changed its input `x` in place"),
+    (lambda x: (x / x.norm(dim=-1, keepdim=True)).float(), "wrong dtype"),
 ]}}
 """{{check: [(wrong function, regex its failure message must match), ...]}}: mistakes a learner makes"""
 

@@ -26,6 +26,16 @@ def check_all_pairs(fn: Callable, reference_fn: Callable) -> str:
             raise ExerciseFailed(f"should return a tuple (tokens, labels), got {type(got).__name__}")
         tokens, labels = got
         want_tokens, want_labels = reference_fn(p)
+        if (isinstance(tokens, torch.Tensor) and isinstance(labels, torch.Tensor)
+                and tokens.shape == want_labels.shape and labels.shape == want_tokens.shape):
+            raise ExerciseFailed("the tuple is (labels, tokens); return (tokens, labels), tokens first")
+        if (isinstance(tokens, torch.Tensor) and tokens.ndim == 2 and tokens.shape[1] == 3
+                and len(tokens) in (p * (p + 1) // 2, p * (p - 1) // 2) and len(tokens) != p * p
+                and ((tokens[:, 0] <= tokens[:, 1]).all() or (tokens[:, 0] >= tokens[:, 1]).all())):
+            raise ExerciseFailed(
+                f"for p = {p}, got {len(tokens)} rows, each pair in one order only (a <= b): every ordered "
+                f"pair is a problem, (1, 2) and (2, 1) both, and (a, a) too: p * p = {p * p} rows"
+            )
         if isinstance(tokens, torch.Tensor) and tokens.shape == want_tokens.shape[::-1]:
             raise ExerciseFailed(
                 f"tokens has shape {tuple(tokens.shape)}, transposed: expected one row per "
@@ -36,6 +46,10 @@ def check_all_pairs(fn: Callable, reference_fn: Callable) -> str:
                 raise ExerciseFailed(
                     f"for p = {p}, the third token of every row must be the '=' token, which "
                     f"is p = {p}; got {tokens[:, 2].unique().tolist()[:5]}"
+                )
+            if not tokens.is_floating_point() and torch.equal(tokens[:, :2] - 1, want_tokens[:, :2]):
+                raise ExerciseFailed(
+                    f"for p = {p}, a and b run from 1 to p; they run from 0 to p - 1: torch.arange(p)"
                 )
             same_rows = torch.equal(
                 tokens[:, 0] * p + tokens[:, 1], want_tokens[:, 0] * p + want_tokens[:, 1]
@@ -48,6 +62,11 @@ def check_all_pairs(fn: Callable, reference_fn: Callable) -> str:
                     "must be [a, b, p] (a changes slowest, b fastest)"
                 )
         expect_tensor(tokens, want_tokens, f"tokens for p = {p}")
+        if isinstance(labels, torch.Tensor) and labels.shape in ((p * p, 1), (1, p * p)):
+            raise ExerciseFailed(
+                f"for p = {p}, labels has shape {tuple(labels.shape)}; it must be 1-D, shape ({p * p},): "
+                "drop the extra dimension"
+            )
         if isinstance(labels, torch.Tensor) and labels.shape == want_labels.shape:
             if torch.equal(labels, tokens[:, 0] + tokens[:, 1]):
                 raise ExerciseFailed(
@@ -69,10 +88,25 @@ def check_train_test_split(fn: Callable, reference_fn: Callable) -> str:
             )
         train, test = got
         want_train, want_test = reference_fn(n, fraction, seed)
+        order = torch.cat([want_train, want_test])  # the seeded shuffle
+        if (isinstance(train, torch.Tensor) and isinstance(test, torch.Tensor) and train.shape == want_test.shape
+                and test.shape == want_train.shape and torch.equal(train, want_test) and torch.equal(test, want_train)):
+            raise ExerciseFailed(
+                f"with {label}: the two parts are swapped; return (train_indices, test_indices), the "
+                "first round(train_fraction * n) shuffled indices first"
+            )
         if isinstance(train, torch.Tensor) and train.ndim == 1 and len(train) != len(want_train):
+            why = ""
+            if len(train) == int(fraction * n):
+                why = ": int() rounds down; use round(train_fraction * n)"
+            elif len(train) == round((1 - fraction) * n):
+                why = ": this is the test share, round((1 - train_fraction) * n); train_fraction is the training share"
+            elif len(train) == len(want_train) + 1 and fraction * n - int(fraction * n) == 0.5:
+                why = (f": {fraction} * {n} = {fraction * n:g} was rounded up; Python's round() gives "
+                       f"{round(fraction * n)} (it rounds halves to even): use round(train_fraction * n)")
             raise ExerciseFailed(
                 f"with {label}: expected round(train_fraction * n) = {len(want_train)} "
-                f"training indices, got {len(train)}"
+                f"training indices, got {len(train)}{why}"
             )
         if isinstance(train, torch.Tensor) and isinstance(test, torch.Tensor):
             everything = torch.cat([train.flatten(), test.flatten()]).sort().values
@@ -88,6 +122,11 @@ def check_train_test_split(fn: Callable, reference_fn: Callable) -> str:
                     "shuffled order that torch.randperm gives"
                 )
             if train.shape == want_train.shape and not torch.equal(train, want_train):
+                if torch.equal(train, order[n - len(want_train):]):
+                    raise ExerciseFailed(
+                        f"with {label}: these are the last round(train_fraction * n) shuffled indices; "
+                        "take the first ones for training, order[:n_train]"
+                    )
                 raise ExerciseFailed(
                     f"with {label}: the split differs from the seeded one: shuffle with "
                     "torch.randperm(n, generator=torch.Generator().manual_seed(seed)) and "
@@ -113,6 +152,23 @@ def _loss_cases() -> list[tuple[str, torch.Tensor, torch.Tensor]]:
         ("random logits [6, 3, 11]", logits, labels),
         ("a single position [4, 1, 5]", single, single_labels),
         ("confident predictions [8, 3, 113]", confident, confident_labels),
+    ]
+
+
+def _loss_variants(logits: torch.Tensor, labels: torch.Tensor) -> list[tuple[float, str]]:
+    """Known wrong losses on these inputs, each with what is wrong."""
+    final = logits[:, -1].double()  # [batch, d_vocab_out]
+    rows = torch.arange(len(labels))
+    every = logits.double().log_softmax(-1).gather(-1, labels[:, None, None].expand(-1, logits.shape[1], 1))
+    return [
+        (-every.mean().item(), "this averages the loss over every position; use only the final one, logits[:, -1]"),
+        (-final.log_softmax(0)[rows, labels].mean().item(),
+         "log_softmax is taken over the batch (dim=0); normalise over the vocabulary, dim=-1"),
+        (-final.softmax(-1)[rows, labels].mean().item(),
+         "these are probabilities, not log-probabilities: use log_softmax, not softmax"),
+        (-final.log_softmax(-1)[:, labels].mean().item(),
+         "log_probs[:, labels] picks a [batch, batch] block (every label for every row); pick each row's "
+         "own label with log_probs.gather(-1, labels[:, None])"),
     ]
 
 
@@ -149,6 +205,9 @@ def check_final_position_loss(fn: Callable, reference_fn: Callable) -> str:
                 raise ExerciseFailed(f"on {name}: the sign is flipped; the loss is -mean(log p)")
             if abs(value - target * len(labels)) < 1e-6 * max(1, abs(target)) and target > 1e-6:
                 raise ExerciseFailed(f"on {name}: this is the sum over the batch; take the mean")
+            for wrong, why in _loss_variants(logits.detach(), labels):
+                if abs(value - wrong) <= 1e-14 + 1e-7 * abs(wrong) and abs(wrong - target) > 1e-14 + 1e-6 * abs(target):
+                    raise ExerciseFailed(f"on {name}: {why}")
             if target > 0 and value == 0.0:
                 raise ExerciseFailed(
                     f"on {name}: the loss is exactly 0 but should be {target:.3e}: it was "
@@ -195,9 +254,18 @@ def check_training_step(fn: Callable, reference_fn: Callable) -> str:
                 raise ExerciseFailed(
                     f"the {name} should be a Python float (use .item()), got {type(g).__name__}"
                 )
+        right = abs(got[0] - want[0]) <= 1e-6 * max(1.0, abs(want[0])) and abs(got[1] - want[1]) <= 1e-6
+        if (not right and abs(got[0] - want[1]) < 1e-6 and abs(got[1] - want[0]) < 1e-6 * max(1.0, abs(want[0]))
+                and abs(want[0] - want[1]) > 1e-6):
+            raise ExerciseFailed("the tuple is (accuracy, loss); return (loss, accuracy), the loss first")
         params_same = all(
             torch.equal(a, b) for a, b in zip(theirs.parameters(), model.parameters())
         )
+        if step == 1 and params_same and all(a.grad is None or not a.grad.any() for a in theirs.parameters()):
+            raise ExerciseFailed(
+                "the parameters did not change: the gradients were cleared before optimizer.step() could use "
+                "them; call optimizer.zero_grad() before loss.backward(), not between it and step()"
+            )
         if step == 1 and params_same:
             raise ExerciseFailed(
                 "the parameters did not change: call loss.backward() and then optimizer.step()"
@@ -207,6 +275,11 @@ def check_training_step(fn: Callable, reference_fn: Callable) -> str:
             predictions = before.argmax(dim=-1)  # [batch]
             after = (ours(tokens, final_position_only=True)[:, -1].argmax(dim=-1) == labels).double().mean().item()
             broadcast = (predictions[:, None] == labels[None, :]).double().mean().item()  # [batch, 1] == [batch]
+            if abs(accuracy - len(labels) * want[1]) < 1e-4:
+                raise ExerciseFailed(
+                    f"at step {step} the accuracy is a count of correct answers ({accuracy:.4g}); divide by the "
+                    "batch size (take the mean) for the fraction, in [0, 1]"
+                )
             if abs(accuracy - 100 * want[1]) < 1e-4:
                 raise ExerciseFailed(f"at step {step} the accuracy is a percentage ({accuracy:.4g}); return the fraction, in [0, 1]")
             if abs(accuracy - broadcast) < 1e-9 and abs(broadcast - want[1]) > 1e-6:
@@ -230,6 +303,17 @@ def check_training_step(fn: Callable, reference_fn: Callable) -> str:
                         raise ExerciseFailed(
                             "the loss returned is measured after the update; return the "
                             "loss of the forward pass that the gradient came from"
+                        )
+                    with torch.no_grad():
+                        every = model(tokens).double()  # [batch, pos, d_vocab_out], the model before any step
+                    pos = every.shape[1]
+                    every_position = torch.nn.functional.cross_entropy(
+                        every.flatten(0, 1), labels.repeat_interleave(pos)
+                    ).item()
+                    if abs(g - every_position) < 1e-6 * max(1.0, abs(every_position)):
+                        raise ExerciseFailed(
+                            "the loss averages over every position; train on the final position only: "
+                            "model(tokens, final_position_only=True) and final_position_loss"
                         )
                 raise ExerciseFailed(
                     f"at step {step} the {name} is {g:.6g}, expected {w:.6g}"
@@ -255,6 +339,47 @@ def check_training_step(fn: Callable, reference_fn: Callable) -> str:
     return "3 consecutive steps on a small model: returned loss and accuracy, and the updated weights"
 
 
+def _first_index(mask: torch.Tensor) -> int | None:
+    hits = mask.nonzero()
+    return int(hits[0, 0]) if len(hits) else None
+
+
+def _reaching_variants() -> list[tuple[Callable, str]]:
+    """Known wrong answers to 1.5, each ``(answer(steps, values, threshold), what is wrong)``."""
+
+    def last_reaching(steps, values, threshold):
+        hits = (values >= threshold).nonzero()
+        return int(steps[hits[-1, 0]]) if len(hits) else None
+
+    def one_record_late(steps, values, threshold):
+        i = _first_index(values >= threshold)
+        return None if i is None or i + 1 >= len(steps) else int(steps[i + 1])
+
+    def reaches_and_stays(steps, values, threshold):
+        below = _first_index((values < threshold).flip(0))
+        if below is None:
+            return int(steps[0])
+        after = len(values) - below
+        return int(steps[after]) if after < len(steps) else None
+
+    def highest_value(steps, values, threshold):
+        return int(steps[values.argmax()])
+
+    def argmax_of_the_mask(steps, values, threshold):
+        return int(steps[(values >= threshold).int().argmax()])
+
+    return [
+        (last_reaching, "this is the last step at or above the threshold (searching from the end); return the first"),
+        (one_record_late, "this is one record after the first that reaches the threshold (off by one); "
+                          "return steps[i] for the first i with values[i] >= threshold"),
+        (reaches_and_stays, "this is where the curve reaches the threshold and stays; return the first step it "
+                            "is reached, even if it dips below afterwards"),
+        (argmax_of_the_mask, "(values >= threshold).argmax() is 0 when nothing reaches the threshold, which gives "
+                             "the first step; return None when values never reaches it"),
+        (highest_value, "this is the step of the highest value; return the first step at or above the threshold"),
+    ]
+
+
 @exercise("1.5", reference.first_step_reaching)
 def check_first_step_reaching(fn: Callable, reference_fn: Callable) -> str:
     steps = torch.arange(10, 110, 10)  # 10, 20, ..., 100
@@ -265,11 +390,22 @@ def check_first_step_reaching(fn: Callable, reference_fn: Callable) -> str:
         ("a curve that reaches the threshold, dips, and comes back",
          torch.tensor([0.2, 1.0, 0.5, 0.5, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0]), 1.0),
     ]
+    answers = []
     for name, values, threshold in cases:
         got = fn(steps, values.double(), threshold)
         want = reference_fn(steps, values.double(), threshold)
         if isinstance(got, torch.Tensor):
             raise ExerciseFailed(f"on {name}: return a Python int (use int(...)), not a tensor")
+        answers.append(got)
+    # A known mistake is named only if it gives this answer on every curve (on one curve, two
+    # mistakes can give the same step).
+    for variant, why in _reaching_variants():
+        expected = [variant(steps, values.double(), threshold) for _, values, threshold in cases]
+        if answers == expected and answers != [reference_fn(steps, v.double(), t) for _, v, t in cases]:
+            wrong = next(i for i, (_, v, t) in enumerate(cases) if answers[i] != reference_fn(steps, v.double(), t))
+            raise ExerciseFailed(f"on {cases[wrong][0]}: returned {answers[wrong]!r}: {why}")
+    for (name, values, threshold), got in zip(cases, answers):
+        want = reference_fn(steps, values.double(), threshold)
         if got != want:
             index = None if want is None else int((steps == want).nonzero()[0, 0])
             if want is not None and got == index:
@@ -278,10 +414,13 @@ def check_first_step_reaching(fn: Callable, reference_fn: Callable) -> str:
                     f"recorded there, steps[{index}] = {want}"
                 )
             if want is None:
-                raise ExerciseFailed(f"on {name}: expected None, got {got!r}")
+                what = " (-1 is a valid-looking step; None says it never happened)" if got == -1 else ""
+                raise ExerciseFailed(
+                    f"on {name}: expected None, got {got!r}: if values never reaches the threshold, "
+                    f"return None{what}"
+                )
             exact = " (reaching the threshold exactly counts: use >=)" if values[index] == threshold else ""
             raise ExerciseFailed(
                 f"on {name} (threshold {threshold}): expected step {want}, got {got!r}{exact}"
             )
     return f"{len(cases)} curves, including one that never reaches the threshold"
-

@@ -30,8 +30,9 @@ The parts, each in its own module: what a failed check raises and how Jupyter sh
 (:mod:`.exercise_failures`); calling the learner's function (:mod:`.learner_call`), under a
 time limit (:mod:`.time_limit`), with the reference run once per case on its own copy of the
 inputs (:mod:`.reference_results`) and each result looked at for NaN, inf and a wrong type
-(:mod:`.result_diagnosis`); what a comparison compares with (:mod:`.tensor_comparison`). This
-module puts them together and words every message.
+(:mod:`.result_diagnosis`); what a comparison compares with (:mod:`.tensor_comparison`), and
+how it names the mistake behind a wrong value (:mod:`.mistakes`). This module puts them
+together and words every message.
 """
 
 from __future__ import annotations

@@ -36,7 +36,9 @@ def layers_and_heads_swapped(model, cache, tokens):
 
 
 def without_W_O(model, cache, tokens):
-    return torch.stack([cache["z", layer][:, :-1] @ model.W_U for layer in range(len(model.blocks))], dim=2)
+    directions = model.W_U.T[tokens[:, 1:]]  # [batch, pos - 1, d_model], dotted with z ([..., d_head]) directly
+    return torch.stack([torch.einsum("bphe,bpe->bph", cache["z", layer][:, :-1], directions)
+                        for layer in range(len(model.blocks))], dim=2)
 
 
 # 7.2 normalised metric
@@ -222,14 +224,14 @@ WRONG_ANSWERS = {
         (outputs_one_position_late, "one position late"),
         (every_position, "one fewer, pos - 1"),
         (layers_and_heads_swapped, "last two dimensions are swapped"),
-        (without_W_O, "raised"),
+        (without_W_O, "multiply by W_O before W_U"),
     ],
     checks.check_normalised_metric: [
         (wrong_way_round, "wrong way round"),
         (not_normalised, "not normalised: divide"),
         (divided_by_clean, "not by the clean loss"),
         (ratio_of_losses, "ratio of losses"),
-        (probabilities_compared, "the metric on"),
+        (probabilities_compared, "compared probabilities"),
     ],
     checks.check_patch_head: [
         (patch_next_position, "you patched position"),
@@ -251,13 +253,13 @@ WRONG_ANSWERS = {
         (gradient_times_clean, "not by clean_z"),
         (absolute_products, "keep the sign"),
         (head_by_position, r"\[head, pos\]"),
-        (d_head_not_summed, "shape"),
+        (d_head_not_summed, "sum over d_head too"),
     ],
     checks.check_probe_accuracy: [
         (fitted_on_every_row, "fitted on the rows it is scored on"),
         (scored_on_training_rows, "fitted on the rows it is scored on|training rows"),
         (accuracy_as_tensor, "Python float"),
-        (split_one_row_late, "expected"),
+        (split_one_row_late, "off by one"),
     ],
     checks.check_resample_ablate_except: [
         (ablates_the_circuit, "ablated the kept heads"),
@@ -379,6 +381,162 @@ WRONG_ANSWERS[checks.check_probe_accuracy] += [(split_the_wrong_way_round, "wron
                                                (scored_on_every_row, "on every row|fitted on the rows")]
 WRONG_ANSWERS[checks.check_resample_ablate_except] += [(source_mean, "mean over the source batch"),
                                                        (only_layer_0_hooked, "only layer 0")]
+
+
+
+# more mistakes, one of each kind: the wrong target, a reduced or flattened axis, a sign, brackets,
+# an input edited in place, a dtype, the wrong tensor hooked, an off-by-one split, a wrong count
+
+
+def predicted_token(model, cache, tokens):
+    with torch.no_grad():
+        predicted = model(tokens).argmax(dim=-1)
+    return _attribution(model, cache, slice(None, -1), predicted[:, :-1])
+
+
+def summed_over_heads(model, cache, tokens):
+    return reference.head_logit_attribution(model, cache, tokens).sum(dim=-1)
+
+
+def layers_and_heads_flattened(model, cache, tokens):
+    return reference.head_logit_attribution(model, cache, tokens).flatten(2)
+
+
+def gap_reversed(loss, clean_loss, corrupted_loss):
+    return (corrupted_loss - loss) / (clean_loss - corrupted_loss)
+
+
+def missing_brackets(loss, clean_loss, corrupted_loss):
+    return corrupted_loss - loss / (corrupted_loss - clean_loss)
+
+
+def averaged_over_the_losses(loss, clean_loss, corrupted_loss):
+    return ((corrupted_loss - loss) / (corrupted_loss - clean_loss)).mean()
+
+
+def edits_the_loss_in_place(loss, clean_loss, corrupted_loss):
+    loss -= corrupted_loss
+    loss /= clean_loss - corrupted_loss
+    return loss
+
+
+def metric_in_float32(loss, clean_loss, corrupted_loss):
+    return ((corrupted_loss - loss) / (corrupted_loss - clean_loss)).float()
+
+
+patch_previous_position = _patch(lambda position, head: (slice(None), slice(None) if position is None else position - 1, head))
+zero_position_taken_for_none = _patch(lambda position, head: (slice(None), position or slice(None), head))
+
+
+def patch_the_values(model, tokens, source_cache, layer, head, position=None):
+    where = slice(None) if position is None else position
+
+    def hook(v, hook_point):
+        v = v.clone()
+        v[:, where, head] = source_cache["v", layer][:, where, head]
+        return v
+    with torch.no_grad():
+        return model.run_with_hooks(tokens, fwd_hooks=[(f"blocks.{layer}.attn.hook_v", hook)])
+
+
+def _sender_change(model, tokens, sender_head, sender_z):
+    _, cache = model.run_with_cache(tokens)
+    return (sender_z - cache["z", 0][:, :, sender_head]) @ model.blocks[0].attn.W_O[sender_head]
+
+
+def change_in_the_residual_stream(model, tokens, sender_head, sender_z, receiver):
+    delta = _sender_change(model, tokens, sender_head, sender_z)
+    with torch.no_grad():
+        return model.run_with_hooks(tokens, fwd_hooks=[("blocks.1.hook_resid_pre", lambda x, hook: x + delta)])
+
+
+def every_receiver(model, tokens, sender_head, sender_z, receiver):
+    delta = _sender_change(model, tokens, sender_head, sender_z)
+    attn1 = model.blocks[1].attn
+
+    def through(W):
+        return lambda x, hook: x + torch.einsum("bpd,hde->bphe", delta, W)
+    with torch.no_grad():
+        return model.run_with_hooks(tokens, fwd_hooks=[("blocks.1.attn.hook_q", through(attn1.W_Q)),
+                                                       ("blocks.1.attn.hook_k", through(attn1.W_K)),
+                                                       ("blocks.1.attn.hook_v", through(attn1.W_V))])
+
+
+def change_without_W_O(model, tokens, sender_head, sender_z, receiver):
+    _, cache = model.run_with_cache(tokens)
+    delta = sender_z - cache["z", 0][:, :, sender_head]  # [batch, pos, d_head]: W_O forgotten
+    W = {"q": model.blocks[1].attn.W_Q, "k": model.blocks[1].attn.W_K, "v": model.blocks[1].attn.W_V}[receiver]
+    with torch.no_grad():
+        return model.run_with_hooks(tokens, fwd_hooks=[(f"blocks.1.attn.hook_{receiver}",
+                                                        lambda x, hook: x + torch.einsum("bpd,hde->bphe", delta, W))])
+
+
+def batch_not_summed(clean_z, corrupted_z, gradient):
+    return ((clean_z - corrupted_z) * gradient).sum(dim=-1)
+
+
+def summed_over_positions(clean_z, corrupted_z, gradient):
+    return ((clean_z - corrupted_z) * gradient).sum(dim=(1, 3))
+
+
+def difference_in_place(clean_z, corrupted_z, gradient):
+    change = clean_z
+    change -= corrupted_z
+    return (change * gradient).sum(dim=(0, 3))
+
+
+def split_one_row_early(features, labels, n_classes, n_train):
+    probe = fit_linear_probe(features[: n_train - 1], labels[: n_train - 1], n_classes)
+    return (probe(features[n_train - 1:]) == labels[n_train - 1:]).float().mean().item()
+
+
+def number_right(features, labels, n_classes, n_train):
+    probe = fit_linear_probe(features[:n_train], labels[:n_train], n_classes)
+    return (probe(features[n_train:]) == labels[n_train:]).sum().item()
+
+
+def divided_by_every_row(features, labels, n_classes, n_train):
+    probe = fit_linear_probe(features[:n_train], labels[:n_train], n_classes)
+    return (probe(features[n_train:]) == labels[n_train:]).sum().item() / len(features)
+
+
+def cached_the_wrong_tokens(model, tokens, source_tokens, keep):
+    return reference.resample_ablate_except(model, tokens, tokens, keep)
+
+
+only_layer_1_hooked = _ablate(lambda source, layer, head, z: source["z", layer][:, :, head] if layer == 1 else z[:, :, head])
+
+
+def kept_heads_ablated_too(model, tokens, source_tokens, keep):  # the test against keep forgotten
+    return _ablate(lambda source, layer, head, z: source["z", layer][:, :, head])(model, tokens, source_tokens, [])
+
+
+def pairs_read_as_head_layer(model, tokens, source_tokens, keep):
+    return reference.resample_ablate_except(model, tokens, source_tokens, [(head, layer) for layer, head in keep])
+
+
+WRONG_ANSWERS[checks.check_head_logit_attribution] += [(predicted_token, "the token the model predicts"),
+                                                       (summed_over_heads, "summed over the heads"),
+                                                       (layers_and_heads_flattened, "flattened")]
+WRONG_ANSWERS[checks.check_normalised_metric] += [(gap_reversed, "sign is reversed"), (missing_brackets, "brackets"),
+                                                  (averaged_over_the_losses, "one value per loss"),
+                                                  (edits_the_loss_in_place, "changed its input `loss` in place"),
+                                                  (metric_in_float32, "wrong dtype: expected torch.float64")]
+WRONG_ANSWERS[checks.check_patch_head] += [(patch_previous_position, "you patched position 2"),
+                                           (zero_position_taken_for_none, "position 0 was taken for None"),
+                                           (patch_the_values, "values v")]
+WRONG_ANSWERS[checks.check_path_patch] += [(change_in_the_residual_stream, "every path changed"),
+                                           (every_receiver, "changed layer 1's q, k and v"),
+                                           (change_without_W_O, r"z @ W_O\[sender\]")]
+WRONG_ANSWERS[checks.check_attribution_patch] += [(batch_not_summed, "sum over the batch too"),
+                                                  (summed_over_positions, "summed over the positions"),
+                                                  (difference_in_place, "changed its input `clean_z` in place")]
+WRONG_ANSWERS[checks.check_probe_accuracy] += [(split_one_row_early, "off by one"), (number_right, "how many test rows"),
+                                               (divided_by_every_row, "divided by every row")]
+WRONG_ANSWERS[checks.check_resample_ablate_except] += [(cached_the_wrong_tokens, "source_tokens, not on tokens"),
+                                                       (only_layer_1_hooked, "only layer 1"),
+                                                       (kept_heads_ablated_too, "the kept ones too"),
+                                                       (pairs_read_as_head_layer, r"\(head, layer\)")]
 
 CASES, IDS = wrong_answer_cases(WRONG_ANSWERS)
 

@@ -79,13 +79,19 @@ def threshold_at_mean(latents, k):
     return latents * (latents > latents.mean(dim=-1, keepdim=True))
 
 
-def training_loop(normalise=lambda W: W / W.norm(dim=-1, keepdim=True), after_step=True, same_batch=True):
+def training_loop(normalise=lambda W: W / W.norm(dim=-1, keepdim=True), after_step=True, same_batch=True,
+                  zero_grad=True, seed_once=True, total=torch.sum, top_k=True, one_optimiser=True, in_place=True,
+                  item=True):
     """A learner's train_sae, with one of the mistakes switched on."""
     def train(W_enc, b_enc, W_dec, b_dec, sample, l1_coefficient, n_steps, batch_size=1024, lr=3e-3, seed=0, k=0):
         generator = torch.Generator().manual_seed(seed)
         optimizer = torch.optim.Adam([W_enc, b_enc, W_dec, b_dec], lr=lr)
         losses = []
         for _ in range(n_steps):
+            if not seed_once:
+                generator = torch.Generator().manual_seed(seed)
+            if not one_optimiser:
+                optimizer = torch.optim.Adam([W_enc, b_enc, W_dec, b_dec], lr=lr)
             if same_batch:
                 h = sample(batch_size, generator)[:, None, :].expand(-1, W_enc.shape[0], -1)
             else:
@@ -94,16 +100,20 @@ def training_loop(normalise=lambda W: W / W.norm(dim=-1, keepdim=True), after_st
                 with torch.no_grad():
                     W_dec.copy_(normalise(W_dec))
             latents = reference.encode(h, W_enc, b_enc, b_dec)
-            if k:
+            if k and top_k:
                 latents = reference.keep_top_k(latents, k)
-            loss = reference.sae_loss(h, reference.decode(latents, W_dec, b_dec), latents, l1_coefficient).sum()
-            optimizer.zero_grad()
+            loss = total(reference.sae_loss(h, reference.decode(latents, W_dec, b_dec), latents, l1_coefficient))
+            if zero_grad:
+                optimizer.zero_grad()
             loss.backward()
             optimizer.step()
             if after_step:
                 with torch.no_grad():
-                    W_dec.copy_(normalise(W_dec))
-            losses.append(loss.item())
+                    if in_place:
+                        W_dec.copy_(normalise(W_dec))
+                    else:
+                        W_dec = normalise(W_dec)
+            losses.append(loss.item() if item else loss.detach())
         return losses
     return train
 
@@ -199,14 +209,14 @@ WRONG_ANSWERS: dict = {
         (k_smallest, "k smallest"),
         (only_values, "only the k values"),
         (k_plus_one, "k \\+ 1"),
-        (top_k_over_batch, "more than k latents"),
-        (threshold_at_mean, "more than k latents"),
+        (top_k_over_batch, r"over the batch \(dim 0\)"),
+        (threshold_at_mean, "above their mean"),
     ],
     checks.check_train_sae: [
         (training_loop(normalise=lambda W: W), "rows of W_dec are not unit length"),
         (training_loop(normalise=lambda W: W / W.norm(dim=1, keepdim=True)), "columns have unit length"),
-        (training_loop(after_step=False), "renormalise W_dec's rows after|not unit length"),
-        (training_loop(same_batch=False), "first loss|same batch"),
+        (training_loop(after_step=False), "before optimizer.step"),
+        (training_loop(same_batch=False), "each instance got its own batch"),
     ],
     checks.check_mean_max_cosine_similarity: [
         (mmcs_wrong_axis, "for each true feature its best latent"),
@@ -226,11 +236,193 @@ WRONG_ANSWERS: dict = {
         (dead_on_last_batch, "last batch only"),
         (live_latents, "these are the live ones"),
         (fired_at_zero, "not >= 0"),
-        (dead_as_count, "shape|dtype"),
-        (dead_by_stacking, "raised|size"),
+        (dead_as_count, "counted the dead latents of each instance"),
+        (dead_by_stacking, "differ in size"),
     ],
 }
 """{check: [(wrong function, regex its failure message must match), ...]}: mistakes a learner makes"""
+
+
+
+# more mistakes, one of each kind: `@` broadcasting the batch against the instances, a transposed
+# matrix, a bias of the wrong sign, an input edited in place, a dtype, the wrong axis, a norm not
+# squared, a forgotten normalisation or one too many, a loop that resets what it must keep
+
+
+def matmul_broadcasts(h, W_enc, b_enc, b_dec):
+    return torch.relu((h - b_dec) @ W_enc + b_enc)
+
+
+def encoder_transposed(h, W_enc, b_enc, b_dec):
+    return torch.relu(torch.einsum("bid,imd->bim", h - b_dec, W_enc) + b_enc)
+
+
+def centres_h_in_place(h, W_enc, b_enc, b_dec):
+    h -= b_dec
+    return torch.relu(torch.einsum("bid,idm->bim", h, W_enc) + b_enc)
+
+
+def latents_in_float32(h, W_enc, b_enc, b_dec):
+    latents = torch.zeros(h.shape[0], h.shape[1], W_enc.shape[-1])  # float32, whatever h is
+    for i in range(h.shape[1]):
+        latents[:, i] = torch.relu((h[:, i] - b_dec[i]) @ W_enc[i] + b_enc[i])
+    return latents
+
+
+def decode_matmul_broadcasts(latents, W_dec, b_dec):
+    return latents @ W_dec + b_dec
+
+
+def decoder_bias_subtracted(latents, W_dec, b_dec):
+    return torch.einsum("bim,imd->bid", latents, W_dec) - b_dec
+
+
+def decode_with_relu(latents, W_dec, b_dec):
+    return torch.relu(torch.einsum("bim,imd->bid", latents, W_dec) + b_dec)
+
+
+def decode_normalises_rows(latents, W_dec, b_dec):
+    return torch.einsum("bim,imd->bid", latents, W_dec / W_dec.norm(dim=-1, keepdim=True)) + b_dec
+
+
+def decode_averages_latents(latents, W_dec, b_dec):
+    return (latents[..., None] * W_dec).mean(dim=-2) + b_dec
+
+
+def averaged_over_instances(h, reconstruction, latents, l1_coefficient):
+    return (reconstruction - h).pow(2).sum(-1).mean(1) + l1_coefficient * latents.abs().sum(-1).mean(1)
+
+
+def norm_not_squared(h, reconstruction, latents, l1_coefficient):
+    return (reconstruction - h).norm(dim=-1).mean(0) + l1_coefficient * latents.abs().sum(-1).mean(0)
+
+
+def mean_over_d_and_latents(h, reconstruction, latents, l1_coefficient):
+    return (reconstruction - h).pow(2).mean(-1).mean(0) + l1_coefficient * latents.abs().mean(-1).mean(0)
+
+
+def penalty_without_abs(h, reconstruction, latents, l1_coefficient):  # right only while no latent is negative
+    return (reconstruction - h).pow(2).sum(-1).mean(0) + l1_coefficient * latents.sum(-1).mean(0)
+
+
+def strictly_above_kth(latents, k):
+    kth = latents.topk(k, dim=-1).values[..., -1:]
+    return latents * (latents > kth)
+
+
+def mask_of_ones(latents, k):
+    return torch.zeros_like(latents).scatter(-1, latents.topk(k, dim=-1).indices, 1.0)
+
+
+def values_at_the_front(latents, k):
+    out = torch.zeros_like(latents)
+    out[..., :k] = latents.topk(k, dim=-1).values
+    return out
+
+
+def zeroes_the_rest_in_place(latents, k):
+    kth = latents.topk(k, dim=-1).values[..., -1:]
+    latents[latents < kth] = 0
+    return latents
+
+
+def top_k_over_instances(latents, k):
+    values, indices = latents.topk(min(k, latents.shape[1]), dim=1)
+    return torch.zeros_like(latents).scatter(1, indices, values)
+
+
+def mmcs_latents_normalised_over_columns(W_dec, true_directions):
+    cos = torch.einsum("imd,td->imt", W_dec / W_dec.norm(dim=1, keepdim=True),
+                       true_directions / true_directions.norm(dim=-1, keepdim=True))
+    return cos.max(dim=1).values.mean(dim=-1)
+
+
+def mmcs_summed(W_dec, true_directions):
+    cos = torch.einsum("imd,td->imt", W_dec / W_dec.norm(dim=-1, keepdim=True),
+                       true_directions / true_directions.norm(dim=-1, keepdim=True))
+    return cos.max(dim=1).values.sum(dim=-1)
+
+
+def mmcs_no_mean(W_dec, true_directions):
+    cos = torch.einsum("imd,td->imt", W_dec / W_dec.norm(dim=-1, keepdim=True),
+                       true_directions / true_directions.norm(dim=-1, keepdim=True))
+    return cos.max(dim=1).values
+
+
+def mmcs_one_number(W_dec, true_directions):
+    return reference.mean_max_cosine_similarity(W_dec, true_directions).mean()
+
+
+def mmcs_normalises_in_place(W_dec, true_directions):
+    W_dec /= W_dec.norm(dim=-1, keepdim=True)
+    return reference.mean_max_cosine_similarity(W_dec, true_directions)
+
+
+def fvu_mean_over_instances(h, reconstruction):
+    return (h - reconstruction).pow(2).sum((0, 2)) / (h - h.mean(1, keepdim=True)).pow(2).sum((0, 2))
+
+
+def fvu_unbiased_variance(h, reconstruction):
+    return (h - reconstruction).pow(2).mean(0).sum(-1) / h.var(dim=0).sum(-1)
+
+
+def fvu_upside_down(h, reconstruction):
+    return (h - h.mean(0)).pow(2).sum((0, 2)) / (h - reconstruction).pow(2).sum((0, 2))
+
+
+def fvu_one_number(h, reconstruction):
+    return (h - reconstruction).pow(2).sum() / (h - h.mean(0)).pow(2).sum()
+
+
+def dead_on_any_batch(latent_batches):
+    return torch.stack([~(b > 0).any(dim=0) for b in latent_batches]).any(dim=0)
+
+
+def reduced_over_instances(latent_batches):
+    return ~(torch.cat(latent_batches) > 0).any(dim=1)
+
+
+def dead_as_floats(latent_batches):
+    return (torch.cat(latent_batches) == 0).all(dim=0).float()
+
+
+WRONG_ANSWERS[checks.check_encode] += [(matmul_broadcasts, "broadcast the batch against the instances"),
+                                       (encoder_transposed, "middle dimension"),
+                                       (centres_h_in_place, "changed its input `h` in place"),
+                                       (latents_in_float32, "wrong dtype: expected torch.float64")]
+WRONG_ANSWERS[checks.check_decode] += [(decode_matmul_broadcasts, "broadcast the batch against the instances"),
+                                       (decoder_bias_subtracted, "b_dec is subtracted"),
+                                       (decode_with_relu, "no ReLU"), (decode_normalises_rows, "do not normalise"),
+                                       (decode_averages_latents, "averaged over the latents")]
+WRONG_ANSWERS[checks.check_sae_loss] += [(averaged_over_instances, r"averaged over the instances \(dim 1\)"),
+                                         (norm_not_squared, "square it"),
+                                         (mean_over_d_and_latents, "averaged over d and over the latents"),
+                                         (penalty_without_abs, "absolute values")]
+WRONG_ANSWERS[checks.check_keep_top_k] += [(strictly_above_kth, "k - 1 latents"), (mask_of_ones, "kept a 1"),
+                                           (values_at_the_front, "first k places"),
+                                           (zeroes_the_rest_in_place, "changed its input `latents` in place"),
+                                           (top_k_over_instances, r"over the instances \(dim 1\)")]
+WRONG_ANSWERS[checks.check_train_sae] += [
+    (training_loop(zero_grad=False), "zero_grad"),
+    (training_loop(seed_once=False), "the same batch: make and seed the generator once"),
+    (training_loop(total=torch.mean), "sum of the instances' sae_loss, not their mean"),
+    (training_loop(top_k=False), "keep_top_k"),
+    (training_loop(one_optimiser=False), "make the optimiser once"),
+    (training_loop(in_place=False), "change W_dec in place"),
+    (training_loop(item=False), r"one Python float per step \(loss.item\(\)\)"),
+]
+WRONG_ANSWERS[checks.check_mean_max_cosine_similarity] += [
+    (mmcs_latents_normalised_over_columns, "normalised W_dec over the wrong axis"),
+    (mmcs_summed, "summed over the true features"), (mmcs_no_mean, "average them over the true features"),
+    (mmcs_one_number, "one score per instance"), (mmcs_normalises_in_place, "changed its input `W_dec` in place"),
+]
+WRONG_ANSWERS[checks.check_fraction_of_variance_unexplained] += [
+    (fvu_mean_over_instances, "mean over the instances"), (fvu_unbiased_variance, "Bessel"),
+    (fvu_upside_down, "upside down"), (fvu_one_number, "summed over the instances too"),
+]
+WRONG_ANSWERS[checks.check_dead_latents] += [(dead_on_any_batch, "not any"),
+                                             (reduced_over_instances, r"reduced over the instances \(dim 1\)"),
+                                             (dead_as_floats, "wrong dtype: expected torch.bool")]
 
 CASES, IDS = wrong_answer_cases(WRONG_ANSWERS)
 
