@@ -36,6 +36,7 @@ SESSION_MINUTES = 20  # a chapter's first run longer than this does not fit a cl
 # The loose path (README: machines that cannot install the pins): pyproject.toml's lower bounds,
 # which tools/floor_environment.sh tests (a test checks the two agree).
 LOOSE_MIN_PYTHON = (3, 10)
+NUMPY_2_TORCH = (2, 3)  # the first torch built against NumPy 2 (pytorch/builder#1770); before it (an Intel Mac's 2.2.2) numpy must be 1.x
 LOOSE_BOUNDS = {"torch": "2.2", "numpy": "1.24", "matplotlib": "3.7", "tqdm": "4.60", "ipywidgets": "8"}
 LOOSE_PATH_ENV_VAR = "INTERP_COURSE_LOOSE_PATH"  # set by tools/floor_environment.sh on Linux
 
@@ -92,6 +93,10 @@ def check_loose_packages(installed=None) -> Finding:
     if missing or old:
         what = ", ".join([f"{name} missing" for name in missing] + [f"{n} {v}, needs {LOOSE_BOUNDS[n]} or newer" for n, v in old])
         return Finding("fix", f"packages (the loose path): {what}", fix)
+    torch_version, numpy_version = installed("torch"), installed("numpy")
+    if _version_tuple(torch_version) < NUMPY_2_TORCH and _version_tuple(numpy_version) >= (2,):
+        return Finding("fix", f"packages (the loose path): torch {torch_version} was built against NumPy 1 and cannot "
+                       f"work with numpy {numpy_version}", f'{python_command()} -m pip install "numpy<2"')
     lab = installed("jupyterlab")
     if lab is None:
         return Finding("fix", "packages (the loose path): jupyterlab missing, so the notebooks cannot be opened", fix)

@@ -363,6 +363,9 @@ def test_the_loose_path_is_taken_on_the_macs_the_pins_cannot_install_on(monkeypa
     old = doctor.check_loose_packages({**floor, "torch": "2.1.2"}.get)
     assert old.status == "fix" and "torch 2.1.2, needs 2.2 or newer" in old.what and '".[lab]"' in old.fix
     assert doctor.check_loose_packages({**floor, "numpy": None}.get).status == "fix"
+    numpy_2 = doctor.check_loose_packages({**floor, "numpy": "2.1.0"}.get)  # an Intel Mac's torch 2.2.2 needs NumPy 1
+    assert numpy_2.status == "fix" and "numpy 2.1.0" in numpy_2.what and '"numpy<2"' in numpy_2.fix
+    assert doctor.check_loose_packages({**floor, "torch": "2.11.0", "numpy": "2.1.0"}.get).status == "note"
     no_lab = doctor.check_loose_packages({**floor, "jupyterlab": None}.get)  # `pip install -e .` without [lab]
     assert no_lab.status == "fix" and "jupyterlab missing" in no_lab.what and '".[lab]"' in no_lab.fix
 
