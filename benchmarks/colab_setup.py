@@ -6,20 +6,25 @@ Python 3.12 with another torch already installed, and numpy, matplotlib, tqdm an
 
 - before: what the cell did until 2026-12-05, ``pip install -c requirements.txt -e <course>``
   (which replaced Colab's torch with the pinned one, CUDA libraries and all);
-- after: what the cell does now (``tools/set_repository.py``): the packages missing or older
-  than pyproject.toml's lower bounds, at their pins; Colab's torch is kept.
+- after: the cell itself (``tools/set_repository.py``'s source, run in the stand-in with a
+  stand-in ``google.colab`` module, cloning this checkout instead of GitHub): it installs the
+  packages missing or older than pyproject.toml's lower bounds, at their pins, and keeps
+  Colab's torch.
 
-Downloaded size: the files pip's dry-run report says it would fetch, their sizes asked of the
-index (or read from this disk, for a wheel pip finds here, which Colab would download). The clone of the course, the same in both, is not counted. Usage (minutes, several GB):
+Downloaded size: the files pip's dry-run report says it would fetch (for the cell, its own pip
+command run with ``PIP_DRY_RUN`` and ``PIP_REPORT`` set), their sizes asked of the index (or
+read from this disk, for a wheel pip finds here, which Colab would download). The clone of the
+course is not counted in the size; the cell's time includes its clone of this checkout (a
+local clone, under a second). Usage (minutes, several GB):
 
-    python benchmarks/colab_setup.py [--python python3.12] [--colab-torch 2.9.1] [--repeats 1]
+    python benchmarks/colab_setup.py [--python python3.12] [--colab-torch 2.9.1] [--repeats 1] [--skip-before]
 """
 
 from __future__ import annotations
 
 import argparse
 import json
-import re
+import os
 import shutil
 import statistics
 import subprocess
@@ -32,7 +37,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
-from interp_course.doctor import LOOSE_BOUNDS  # noqa: E402
+from tools.set_repository import colab_setup_source  # noqa: E402
 
 
 def folder_mb(folder: Path) -> float:
@@ -47,13 +52,10 @@ def colab_like(python: str, torch_version: str, where: Path) -> Path:
     return venv
 
 
-def download_mb(python: Path, packages: list[str], where: Path) -> tuple[float, list[str]]:
-    """MB that ``pip install packages`` downloads into this environment, and what it installs:
-    pip's dry-run report lists each file it would fetch; their sizes are asked of the index."""
-    report = where / f"report-{time.monotonic_ns()}.json"
-    subprocess.run([str(python), "-m", "pip", "install", "-q", "--dry-run", "--report", str(report), *packages],
-                   check=True)
-    installs = json.loads(report.read_text())["install"]
+def report_mb(report: Path) -> tuple[float, list[str]]:
+    """MB that a pip install whose dry-run ``report`` this is downloads, and what it installs:
+    the report lists each file pip would fetch; their sizes are asked of the index."""
+    installs = json.loads(report.read_text())["install"] if report.exists() else []
     total = 0
     for item in installs:
         url = (item.get("download_info") or {}).get("url", "")
@@ -72,7 +74,10 @@ def timed_install(venv: Path, packages: list[str], where: Path) -> tuple[float, 
     ``venv``, with an empty pip cache."""
     copy = where / f"copy-{time.monotonic_ns()}"
     shutil.copytree(venv, copy, symlinks=True)
-    mb, names = download_mb(copy / "bin" / "python", packages, where)
+    report = where / f"report-{time.monotonic_ns()}.json"
+    subprocess.run([str(copy / "bin" / "python"), "-m", "pip", "install", "-q", "--dry-run", "--report", str(report),
+                    *packages], check=True)
+    mb, names = report_mb(report)
     cache = where / f"cache-{time.monotonic_ns()}"
     start = time.perf_counter()
     subprocess.run([str(copy / "bin" / "python"), "-m", "pip", "install", "-q", "--cache-dir", str(cache), *packages],
@@ -83,23 +88,40 @@ def timed_install(venv: Path, packages: list[str], where: Path) -> tuple[float, 
     return seconds, mb, names
 
 
-def lacking(venv: Path) -> list[str]:
-    """The cell's rule: packages missing or older than the lower bounds, at their pins."""
-    script = (
-        "import importlib.metadata, json, re\n"
-        f"NEEDS = {LOOSE_BOUNDS!r}\n"
-        "def v(n):\n"
-        "    try: return importlib.metadata.version(n)\n"
-        "    except importlib.metadata.PackageNotFoundError: return None\n"
-        "num = lambda s: tuple(int(x) for x in re.findall(r'\\d+', s.split('+')[0])[:3])\n"
-        "print(json.dumps([n for n, f in NEEDS.items() if v(n) is None or num(v(n)) < num(f)]))\n"
-    )
-    import json
+STAND_IN_COLAB = """import sys, types
+colab = types.ModuleType("google.colab")
+colab.output = types.SimpleNamespace(enable_custom_widget_manager=lambda: None)
+google = types.ModuleType("google")
+google.colab = colab
+sys.modules.update({"google": google, "google.colab": colab})
+"""
+"""Run before the cell: ``google.colab`` imported, as in Colab, with the one call the cell makes."""
 
-    names = json.loads(subprocess.run([str(venv / "bin" / "python"), "-c", script], capture_output=True, text=True,
-                                      check=True).stdout)
-    pins = dict(re.findall(r"^([A-Za-z0-9_.-]+)==(\S+)", (ROOT / "requirements.txt").read_text(), flags=re.M))
-    return [f"{name}=={pins[name]}" for name in names]
+
+def timed_cell(venv: Path, where: Path) -> tuple[float, float, list[str]]:
+    """(seconds, MB downloaded, what it installs) of the Colab set-up cell, run in a copy of
+    ``venv`` as Colab runs it (cloning this checkout), with an empty pip cache."""
+    placeholder = "https://github.com/stand-in/course"
+    copy = where / f"copy-{time.monotonic_ns()}"
+    shutil.copytree(venv, copy, symlinks=True)
+    checkout = where / f"content-{time.monotonic_ns()}" / "interp-course"
+    checkout.parent.mkdir()
+    source = (colab_setup_source(placeholder).replace(repr(placeholder), repr(str(ROOT)))
+              .replace("/content/interp-course", str(checkout)))
+    script = where / f"cell-{time.monotonic_ns()}.py"
+    script.write_text(STAND_IN_COLAB + source + "\n")
+    report = where / f"report-{time.monotonic_ns()}.json"
+    subprocess.run([str(copy / "bin" / "python"), str(script)], check=True,
+                   env={**os.environ, "PIP_DRY_RUN": "1", "PIP_REPORT": str(report)})
+    mb, names = report_mb(report)
+    shutil.rmtree(checkout)
+    cache = where / f"cache-{time.monotonic_ns()}"
+    start = time.perf_counter()
+    subprocess.run([str(copy / "bin" / "python"), str(script)], check=True, env={**os.environ, "PIP_CACHE_DIR": str(cache)})
+    seconds = time.perf_counter() - start
+    shutil.rmtree(copy)
+    shutil.rmtree(cache, ignore_errors=True)
+    return seconds, mb, names
 
 
 def main() -> None:
@@ -107,6 +129,7 @@ def main() -> None:
     parser.add_argument("--python", default="python3.12")
     parser.add_argument("--colab-torch", default="2.9.1", help="the torch the stand-in has installed")
     parser.add_argument("--repeats", type=int, default=1)
+    parser.add_argument("--skip-before", action="store_true", help="measure only the cell as it is now")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         where = Path(tmp)
@@ -114,13 +137,15 @@ def main() -> None:
         constraints = where / "constraints.txt"
         constraints.write_text("".join(line + "\n" for line in (ROOT / "requirements.txt").read_text().splitlines()
                                        if not line.startswith("-e")))
-        before = [timed_install(venv, ["-c", str(constraints), "-e", str(ROOT)], where) for _ in range(args.repeats)]
-        to_install = lacking(venv)
-        after = [timed_install(venv, to_install, where) if to_install else (0.0, 0.0, []) for _ in range(args.repeats)]
+        before = ([timed_install(venv, ["-c", str(constraints), "-e", str(ROOT)], where) for _ in range(args.repeats)]
+                  if not args.skip_before else [])
+        after = [timed_cell(venv, where) for _ in range(args.repeats)]
     version = subprocess.run([args.python, "--version"], capture_output=True, text=True).stdout.strip()
     print(f"stand-in for Colab: {version}, torch {args.colab_torch}, ipywidgets 7.7.1 preinstalled; "
           f"medians of {args.repeats}")
-    for name, runs in (("before (pins as constraints)", before), ("after (only what is lacking)", after)):
+    for name, runs in (("before (pins as constraints)", before), ("after (the cell: only what is lacking)", after)):
+        if not runs:
+            continue
         installed = runs[0][2]
         print(f"{name}: {statistics.median(r[0] for r in runs):.0f} s, "
               f"{statistics.median(r[1] for r in runs):.0f} MB downloaded, {len(installed)} packages installed"

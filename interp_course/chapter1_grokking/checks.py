@@ -263,8 +263,9 @@ def check_training_step(fn: Callable, reference_fn: Callable) -> str:
         )
         if step == 1 and params_same and all(a.grad is None or not a.grad.any() for a in theirs.parameters()):
             raise ExerciseFailed(
-                "the parameters did not change: the gradients were cleared before optimizer.step() could use "
-                "them; call optimizer.zero_grad() before loss.backward(), not between it and step()"
+                "the parameters did not change: no gradient reached optimizer.step(). Call optimizer.zero_grad(), "
+                "then loss.backward(), then optimizer.step(): either loss.backward() is missing, or zero_grad() "
+                "between it and step() cleared the gradients"
             )
         if step == 1 and params_same:
             raise ExerciseFailed(

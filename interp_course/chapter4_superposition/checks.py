@@ -179,13 +179,15 @@ def check_importance_weighted_loss(fn: Callable, reference_fn: Callable) -> str:
 _TRAINING_MISTAKES = {
     "no zero_grad": "the gradients add up from step to step: call optimizer.zero_grad() every step",
     "reseed": "every step draws the same batch: seed the generator once, before the loop",
-    "unseeded": "the batches differ from the first step: seed the generator with seed, "
+    "unseeded": "the batches differ from the reference's from the first step: seed the generator with seed, "
                 "torch.Generator().manual_seed(seed)",
     "mean": "this averages the per-instance losses; sum them: importance_weighted_loss(...).sum()",
     "optimizer in the loop": "a new Adam every step forgets its running averages: create the optimizer once, "
                              "before the loop",
     "SGD": "this is plain gradient descent; use torch.optim.Adam([W, b], lr=lr)",
     "default lr": "the learning rate is not lr: pass lr=lr to torch.optim.Adam",
+    "loss after the step": "these are the losses after each step's update; return the loss each step "
+                           "backpropagates, recorded before optimizer.step()",
 }
 
 
@@ -212,6 +214,10 @@ def _train_with(mistake: str, W, b, probability, importance, n_steps, batch_size
             optimizer.zero_grad()
         loss.backward()
         optimizer.step()
+        if mistake == "loss after the step":
+            with torch.no_grad():
+                loss = reference.importance_weighted_loss(reference.toy_forward(W, b, features), features,
+                                                          importance).sum()
         losses.append(loss.item())
     return losses
 
@@ -265,7 +271,8 @@ def check_train_toy_model(fn: Callable, reference_fn: Callable) -> str:
                 "draw a new batch every step"
             )
     if not torch.allclose(W_got.detach(), W_want.detach(), atol=1e-5):
-        raise ExerciseFailed("the losses match but the final W differs from the reference")
+        raise ExerciseFailed("the losses match but the final W differs from the reference: after the last step's "
+                             "update, change W and b no more (no extra step or edit after the loop)")
     return "25 steps of 2 instances: every loss and the final weights"
 
 

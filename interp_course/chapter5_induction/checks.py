@@ -84,7 +84,8 @@ def check_previous_token_score(fn: Callable, reference_fn: Callable) -> str:
                 (lambda: pattern.diagonal(dim1=-2, dim2=-1).mean(dim=(0, -1)),
                  f"on {name}: this is the current-token score (the diagonal); take offset=-1"),
                 (lambda: pattern.diagonal(offset=1, dim1=-2, dim2=-1).mean(dim=(0, -1)),
-                 f"on {name}: offset=+1 is above the diagonal (the future, always 0); use offset=-1"),
+                 f"on {name}: every score is 0, as the diagonal at offset=+1 is (above the diagonal: keys after "
+                 "the query, the future, always 0); the previous token is below it, offset=-1"),
                 (lambda: pattern.diagonal(offset=-1).mean(dim=(0, -1)),
                  f"on {name}: pattern.diagonal(offset=-1) without dim1 and dim2 takes the diagonal of dims 0 and 1 "
                  "(batch and head); pass dim1=-2, dim2=-1"),
@@ -131,11 +132,13 @@ def check_induction_score(fn: Callable, reference_fn: Callable) -> str:
                  f"on {name}: this starts at query seq_len + 1, one too late; the second copy starts at query "
                  "seq_len: stripe[..., 1:]"),
                 (lambda: at(seq_len - 1)[..., 1:].mean(dim=(0, -1)),
-                 f"on {name}: offset=+(seq_len - 1) is above the diagonal (keys after the query: the future, "
-                 "always 0); the stripe is below it, offset=-(seq_len - 1)"),
+                 f"on {name}: every score is 0, as a stripe above the diagonal is (a positive offset such as "
+                 "+(seq_len - 1): keys after the query, the future, always 0); the stripe is below it, "
+                 "offset=-(seq_len - 1)"),
                 (lambda: at(seq_len - 1).mean(dim=(0, -1)),
-                 f"on {name}: offset=+(seq_len - 1) is above the diagonal (keys after the query: the future, "
-                 "always 0); the stripe is below it, offset=-(seq_len - 1)"),
+                 f"on {name}: every score is 0, as a stripe above the diagonal is (a positive offset such as "
+                 "+(seq_len - 1): keys after the query, the future, always 0); the stripe is below it, "
+                 "offset=-(seq_len - 1)"),
                 *_averaging_mistakes(stripe[..., 1:], name, "queries"),
             ], atol=1e-6)
         expect_tensor(got, want, f"the score on {name}", atol=1e-6)
@@ -195,7 +198,7 @@ def check_ablated_repeat_loss(fn: Callable, reference_fn: Callable) -> str:
                 ], atol=1e-5)
                 raise ExerciseFailed(
                     f"{where}: loss {got:.5f}, expected {want:.5f}: zero z[:, :, head] at "
-                    "blocks.{layer}.attn.hook_z and average the losses of predicting tokens seq_len+1 .. 2*seq_len-1"
+                    f"blocks.{layer}.attn.hook_z and average the losses of predicting tokens seq_len+1 .. 2*seq_len-1"
                 )
     return "every head of a small 2-layer model"
 
@@ -264,7 +267,8 @@ def check_copying_score(fn: Callable, reference_fn: Callable) -> str:
             eig = torch.linalg.eigvals(circuit)
             name_the_mistake(got, want, [
                 (lambda: (eig.real.sum() / eig.real.abs().sum()).item(),
-                 "divide by the sum of the eigenvalues' magnitudes |λ| (complex abs), not |Re λ|"),
+                 f"layer {layer}, head {head}: divide by the sum of the eigenvalues' magnitudes |λ| (complex abs), "
+                 "not |Re λ|"),
                 (lambda: eig.real.sum().item(),
                  f"layer {layer}, head {head}: this is Σ Re(λ) alone; divide it by Σ |λ|"),
                 (1.0, f"layer {layer}, head {head}: this is exactly 1, as if every eigenvalue were real and positive "
@@ -300,7 +304,8 @@ def check_copying_score(fn: Callable, reference_fn: Callable) -> str:
     got = fn(identity_model, 0, 0)
     if not isinstance(got, float) or abs(got - reference_fn(identity_model, 0, 0)) > 1e-4:
         raise ExerciseFailed(f"on a head whose circuit is a pure copier, got {got!r}, expected "
-                             f"{reference_fn(identity_model, 0, 0):.3f}")
+                             f"{reference_fn(identity_model, 0, 0):.3f}: take the eigenvalues λ of the full OV "
+                             "circuit W_E W_V[head] W_O[head] W_U and return Σ Re(λ) / Σ |λ| as a Python float")
     return "two heads of a small model and a pure copying head"
 
 
@@ -313,11 +318,12 @@ def _composition_model() -> HookedTransformer:
     return model
 
 
-def _composed(model, tokens, previous_head, head, *, shift: int = 1, positions: bool = True,
+def _composed(model, tokens, previous_head, head, *, shift: int | str = 1, positions: bool = True,
               scale: str = "sqrt", ov_layer: int = 0, shift_queries: bool = False,
               mask_after: bool = False) -> torch.Tensor:
     """composed_attention, or (the arguments) one of the ways of getting it wrong: ``shift`` 0
-    (keys read their own position) or -1 (the next one); no W_pos; ``scale`` "none" or "d_head";
+    (keys read their own position), -1 (the next one) or "roll" (torch.roll: the last position
+    wraps round to position 0); no W_pos; ``scale`` "none", "d_head" or "d_model";
     W_V and W_O from layer ``ov_layer``; the queries shifted instead of the keys; the future
     masked after the softmax."""
     attn_ov, attn1 = model.blocks[ov_layer].attn, model.blocks[1].attn
@@ -325,11 +331,13 @@ def _composed(model, tokens, previous_head, head, *, shift: int = 1, positions: 
     with torch.no_grad():
         resid = model.W_E[tokens] + (model.W_pos[:n] if positions else 0.0)
         zeros = torch.zeros_like(resid[:, :1])
-        moved = {1: torch.cat([zeros, resid[:, :-1]], dim=1), 0: resid, -1: torch.cat([resid[:, 1:], zeros], dim=1)}[shift]
+        moved = {1: torch.cat([zeros, resid[:, :-1]], dim=1), 0: resid, -1: torch.cat([resid[:, 1:], zeros], dim=1),
+                 "roll": torch.roll(resid, 1, dims=1)}[shift]
         query_side, key_side = (moved, resid) if shift_queries else (resid, moved)
         keys = key_side @ attn_ov.W_V[previous_head] @ attn_ov.W_O[previous_head] @ attn1.W_K[head]
         scores = (query_side @ attn1.W_Q[head]) @ keys.transpose(-1, -2)
-        scores = scores / {"sqrt": keys.shape[-1] ** 0.5, "none": 1.0, "d_head": keys.shape[-1]}[scale]
+        scores = scores / {"sqrt": keys.shape[-1] ** 0.5, "none": 1.0, "d_head": keys.shape[-1],
+                           "d_model": resid.shape[-1] ** 0.5}[scale]
         future = torch.ones(n, n, dtype=torch.bool).triu(1)
         if mask_after:
             return scores.softmax(-1).masked_fill(future, 0.0)
@@ -359,11 +367,19 @@ def check_composed_attention(fn: Callable, reference_fn: Callable) -> str:
                 (wrong(scale="none"), "the scores are not scaled: divide queries @ keys.T by sqrt(d_head) before "
                                       "the softmax"),
                 (wrong(scale="d_head"), "the scores are divided by d_head; divide by its square root, sqrt(d_head)"),
+                (wrong(scale="d_model"), "the scores are divided by sqrt(d_model); divide by sqrt(d_head), the size "
+                                         "of a head's queries and keys"),
+                (wrong(shift="roll"), "torch.roll wraps the last position round to position 0; position 0 has no "
+                                      "previous token and must read zeros: torch.cat([zeros, resid[:, :-1]], dim=1)"),
                 (wrong(ov_layer=1), "W_V and W_O come from layer 0 (the previous-token head, model.blocks[0]); "
                                     "only W_Q and W_K are layer 1's"),
                 (wrong(mask_after=True), "the future is masked after the softmax, so each query's attention no longer "
                                          "sums to 1: fill the future scores with -inf before the softmax"),
             ], atol=1e-5)
+            if got.isnan().any():
+                raise ExerciseFailed("some attention is NaN: a query with every key masked (the diagonal too) has "
+                                     "nothing to attend to; mask only the keys after the query, triu(1) "
+                                     "(diagonal=1)")
             if (got.triu(1).abs() > 1e-6).any():
                 raise ExerciseFailed("a query attends to later keys: mask the future (keys after the query) with -inf before the softmax")
             if not torch.allclose(got.sum(-1), torch.ones(()), atol=1e-4):
@@ -391,9 +407,9 @@ def check_in_context_learning_score(fn: Callable, reference_fn: Callable) -> str
 
             where = f"early={early}, late={late}"
             name_the_mistake(got, want, [
-                (-want, "the sign is reversed: the score is the late loss minus the early loss"),
+                (-want, f"{where}: the sign is reversed: the score is the late loss minus the early loss"),
                 (lambda: (losses[:, late].mean() - losses[:, early].mean()).item() if late < losses.shape[1] else None,
-                 "off by one: next_token_losses(...)[:, j] is the loss of predicting token j + 1, "
+                 f"{where}: off by one: next_token_losses(...)[:, j] is the loss of predicting token j + 1, "
                  "so the loss of predicting token `late` is column late - 1"),
                 (lambda: (same_position(late) - same_position(early)).item(),
                  f"{where}: this compares the logits at position `late` with tokens[:, late]; the logits at "

@@ -229,7 +229,7 @@ def check_idealised_loss(fn: Callable, reference_fn: Callable) -> str:
                                      f"{p * p} inputs; return their mean")
             if abs(got - math.log(p)) < 1e-6 and abs(want - math.log(p)) > 1e-6:
                 raise ExerciseFailed(f"with frequencies {frequencies}: the loss is ln p, a uniform guess: the fitted "
-                                     "logits are flat. Is each wave cos(2 pi k (a + b - c) / p), divided by p?")
+                                     "logits are flat. Is the angle of each wave divided by p: cos(2 pi k (a + b - c) / p)?")
             flip = (-torch.arange(p)) % p  # c -> -c: the fit of cos(w (a + b + c)), through the reference
             plus = reference_fn(logits[:, flip], flip[labels], frequencies)
             if abs(got - plus) < 1e-6 * max(1.0, plus) and abs(want - plus) > 1e-6:

@@ -137,8 +137,8 @@ def check_normalised_metric(fn: Callable, reference_fn: Callable) -> str:
              "(corrupted_loss - loss) / (corrupted_loss - clean_loss)"),
             (want.clamp(0, 1), f"on {name}: you clamped the metric to [0, 1]; a patch can overshoot, so keep "
              "values below 0 and above 1 as they are"),
-            (-want, f"on {name}: the sign is reversed: divide by corrupted_loss - clean_loss, not by "
-             "clean_loss - corrupted_loss"),
+            (-want, f"on {name}: the sign is reversed (the numerator or the denominator is the wrong way "
+             "round): (corrupted_loss - loss) / (corrupted_loss - clean_loss)"),
             (corrupted - loss / (corrupted - clean), f"on {name}: brackets: only the loss was divided; take "
              "(corrupted_loss - loss) / (corrupted_loss - clean_loss)"),
             ((torch.exp(-loss) - math.exp(-corrupted)) / (math.exp(-clean) - math.exp(-corrupted)), f"on {name}: "
@@ -200,8 +200,9 @@ def check_patch_head(fn: Callable, reference_fn: Callable) -> str:
                     z[:, head] = source["z", layer][:, head]
                     return z
                 mistakes.append((model.run_with_hooks(tokens, fwd_hooks=[(f"blocks.{layer}.attn.hook_z", position_head)]),
-                                 f"{where}: with position None, patch every position, z[:, :, head]; indexing with "
-                                 f"None adds an axis, so z[:, None, head] patched position {head} of every head"))
+                                 f"{where}: z[:, head] (or z[:, None, head]) indexes the positions, so this patched "
+                                 f"position {head} of every head; with position None patch every position of the "
+                                 "head, z[:, :, head]"))
         other_layer = reference_fn(model, tokens, source, 1 - layer, head, position)
         mistakes.append((other_layer, f"{where}: you patched head {head} of layer {1 - layer}; use the hook of "
                                       f"blocks.{layer}.attn.hook_z"))

@@ -131,8 +131,9 @@ def check_sae_loss(fn: Callable, reference_fn: Callable) -> str:
         (error + coefficient * latents.abs().sum(-1).mean(0) / 6, "the L1 penalty is averaged over the latents; "
          "sum it over them (||latents||₁)"),
         (error + latents.abs().sum(-1).mean(0), "the L1 penalty is not multiplied by l1_coefficient"),
-        (error + coefficient * latents.sum(-1).mean(0), "the L1 penalty sums the latents' absolute values "
-         "(latents.abs()); without them a negative latent lowers the penalty"),
+        (error + coefficient * latents.sum(-1).mean(0), "the L1 penalty sums the latents' absolute values, as "
+         "the exercise asks: take latents.abs() (the check passes some negative latents, and without abs each "
+         "one lowers the penalty)"),
         (error * 7 + coefficient * latents.abs().sum(-1).sum(0), "summed over the batch; take the mean"),
         ((reconstruction - h).norm(dim=-1).mean(0) + coefficient * latents.abs().sum(-1).mean(0), "the error is the "
          "squared length ||h - reconstruction||²; you took the length itself: square it (sum of squares over d)"),
@@ -220,6 +221,8 @@ _TRAINING_MISTAKES = {
                             "loop",
     "rebound": "`W_dec = W_dec / ...` makes a new tensor and leaves the one being trained as it was: change W_dec in "
                "place (W_dec /= W_dec.norm(dim=-1, keepdim=True)) inside torch.no_grad()",
+    "loss_after_the_step": "these are the losses after each step's update; return the loss each step backpropagates, "
+                           "recorded before optimizer.step()",
 }
 
 
@@ -255,6 +258,11 @@ def _train_with(mistake: str, W_enc, b_enc, W_dec, b_dec, sample, l1_coefficient
                 decoder = decoder / decoder.norm(dim=-1, keepdim=True)
             elif mistake != "normalise_before":
                 W_dec /= W_dec.norm(dim=-1, keepdim=True)
+            if mistake == "loss_after_the_step":
+                latents = reference.encode(h, W_enc, b_enc, b_dec)
+                if k:
+                    latents = reference.keep_top_k(latents, k)
+                loss = reference.sae_loss(h, reference.decode(latents, W_dec, b_dec), latents, l1_coefficient).sum()
         losses.append(loss.item())
     return losses
 
@@ -316,7 +324,8 @@ def check_train_sae(fn: Callable, reference_fn: Callable) -> str:
                     "every step, and renormalise W_dec's rows after (not before) optimizer.step()")
         for name, got_t, want_t in zip(("W_enc", "b_enc", "W_dec", "b_dec"), got_weights, want_weights):
             if not torch.allclose(got_t.detach(), want_t.detach(), atol=1e-4):
-                raise ExerciseFailed(f"({what}) the losses match but the final {name} differs from the reference")
+                raise ExerciseFailed(f"({what}) the losses match but the final {name} differs from the reference: "
+                                     "after the last step's update (and renormalisation), change nothing more")
     return "20 steps of 2 instances, L1 and TopK: every loss and the final weights"
 
 
@@ -388,7 +397,7 @@ def check_fraction_of_variance_unexplained(fn: Callable, reference_fn: Callable)
             (error.sum((0, 2)) / (act - act.mean(1, keepdim=True)).pow(2).sum((0, 2)), "subtracted the mean over the "
              "instances (dim 1); subtract the mean over the batch, dim 0"),
             (error.mean(0).sum(-1) / act.var(dim=0).sum(-1), "h.var() divides by batch - 1 (Bessel's correction) but "
-             "the mean error by batch; sum both over the batch, or use var(dim=0, unbiased=False)"),
+             "the mean error by batch; sum both over the batch, or use var(dim=0, correction=0)"),
             (variance.sum((0, 2)) / error.sum((0, 2)), "upside down: divide the error by the variance"),
             (error.sum() / variance.sum(), "summed over the instances too; return one FVU per instance, shape "
              "[instances]"),
@@ -447,8 +456,9 @@ def check_dead_latents(fn: Callable, reference_fn: Callable) -> str:
                 raise ExerciseFailed(f"on {name}: a latent silent on one batch is not dead if it fires on another: "
                                      "dead means silent on every batch (combine the batches with all, not any)")
             if want.any() and torch.equal(got, ~torch.stack([(b >= 0).any(0) for b in batches]).any(0)):
-                raise ExerciseFailed(f"on {name}: no latent is dead; a latent at exactly 0 has not fired "
-                                     "(count activations > 0, not >= 0)")
+                raise ExerciseFailed(f"on {name}: no latent is marked dead, but some are (0 on every input); a "
+                                     "latent at exactly 0 has not fired: if you compared with >= 0, count "
+                                     "activations > 0 instead")
         # (expect_tensor compares numbers; a mask is compared here)
         if not isinstance(got, torch.Tensor) or got.shape != want.shape:
             expect_tensor(got, want.long(), f"the dead latents on {name}")

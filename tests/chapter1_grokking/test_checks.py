@@ -297,6 +297,14 @@ def step_clearing_the_gradients_before_the_update(model, optimizer, tokens, labe
     return loss.item(), (logits[:, -1].argmax(-1) == labels).double().mean().item()
 
 
+def step_without_backward(model, optimizer, tokens, labels):
+    optimizer.zero_grad()
+    logits = model(tokens, final_position_only=True)
+    loss = ref.final_position_loss(logits, labels)
+    optimizer.step()  # loss.backward() forgotten: no gradients to step with
+    return loss.item(), (logits[:, -1].argmax(-1) == labels).double().mean().item()
+
+
 def step_with_accuracy_as_a_count(model, optimizer, tokens, labels):
     optimizer.zero_grad()
     logits = model(tokens, final_position_only=True)
@@ -312,7 +320,8 @@ def step_returning_accuracy_then_loss(model, optimizer, tokens, labels):
 
 
 WRONG_ANSWERS[checks.check_training_step] = [
-    (step_clearing_the_gradients_before_the_update, r"gradients were cleared before optimizer.step\(\)"),
+    (step_clearing_the_gradients_before_the_update, r"no gradient reached optimizer.step\(\).*zero_grad\(\) between it"),
+    (step_without_backward, r"no gradient reached optimizer.step\(\).*loss.backward\(\) is missing"),
     (step_with_accuracy_as_a_count, r"accuracy is a count of correct answers.*divide by the batch size"),
     (step_returning_accuracy_then_loss, r"the tuple is \(accuracy, loss\); return \(loss, accuracy\)"),
     (step_without_zero_grad, r"step 1 .*gradients left from an earlier backward pass.*optimizer.zero_grad\(\) before loss.backward"),

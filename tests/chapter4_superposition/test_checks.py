@@ -214,6 +214,19 @@ def train_without_step(W, b, probability, importance, n_steps, batch_size=1024, 
     ]
 
 
+def train_recording_the_loss_after_the_step(W, b, probability, importance, n_steps, batch_size=1024, lr=5e-3, seed=0):
+    generator = torch.Generator().manual_seed(seed)
+    optimizer = torch.optim.Adam([W, b], lr=lr)
+    losses = []
+    for _ in range(n_steps):
+        x = ref.generate_batch(batch_size, probability, generator)
+        optimizer.zero_grad()
+        ref.importance_weighted_loss(ref.toy_forward(W, b, x), x, importance).sum().backward()
+        optimizer.step()
+        losses.append(ref.importance_weighted_loss(ref.toy_forward(W, b, x), x, importance).sum().item())  # after
+    return losses
+
+
 WRONG_ANSWERS[checks.check_train_toy_model] = [
     (train_without_zero_grad, r"the gradients add up from step to step: call optimizer.zero_grad\(\)"),
     (train_reseeding_every_step, r"every step draws the same batch: seed the generator once"),
@@ -226,6 +239,7 @@ WRONG_ANSWERS[checks.check_train_toy_model] = [
     (train_new_optimizer_every_step, "create the optimizer once, before the loop"),
     (train_a_copy, "the losses are right but W did not change: train W and b themselves"),
     (train_returning_tensors, r"one Python float per step \(loss.item\(\)\)"),
+    (train_recording_the_loss_after_the_step, r"losses after each step's update; .*before optimizer.step\(\)"),
 ]
 
 

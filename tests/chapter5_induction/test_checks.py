@@ -70,8 +70,8 @@ def previous_score_by_loop(p):  # query 0 included: p[..., 0, -1] (the last key)
 
 WRONG_ANSWERS[checks.check_previous_token_score] = [
     (lambda p: p.diagonal(dim1=-2, dim2=-1).mean(dim=(0, -1)), "current-token score"),
-    (lambda p: p.diagonal(offset=1, dim1=-2, dim2=-1).mean(dim=(0, -1)), "offset=\\+1 is above the diagonal"),
-    (lambda p: p.diagonal(offset=-1, dim1=-1, dim2=-2).mean(dim=(0, -1)), "offset=\\+1 is above the diagonal"),
+    (lambda p: p.diagonal(offset=1, dim1=-2, dim2=-1).mean(dim=(0, -1)), "every score is 0.*offset=\\+1"),
+    (lambda p: p.diagonal(offset=-1, dim1=-1, dim2=-2).mean(dim=(0, -1)), "every score is 0.*offset=\\+1"),
     (lambda p: p.diagonal(offset=-1, dim1=-2, dim2=-1).mean(dim=-1), "keeps the batch dimension"),
     (lambda p: p.diagonal(offset=-1, dim1=-2, dim2=-1).mean(dim=(1, -1)), "averages over the heads \\(dim 1\\)"),
     (lambda p: p.diagonal(offset=-1).mean(dim=(0, -1)), "without dim1 and dim2 takes the diagonal of dims 0 and 1"),
@@ -92,7 +92,7 @@ WRONG_ANSWERS[checks.check_induction_score] = [
     (lambda p, s: induction_stripe(p, s)[..., :-1].mean(dim=(0, -1)), "drops the stripe's last query"),
     (lambda p, s: induction_stripe(p, s)[..., 2:].mean(dim=(0, -1)), "starts at query seq_len \\+ 1, one too late"),
     (lambda p, s: p.diagonal(offset=s - 1, dim1=-2, dim2=-1)[..., 1:].mean(dim=(0, -1)),
-     "offset=\\+\\(seq_len - 1\\) is above the diagonal"),
+     "every score is 0.*offset such as \\+\\(seq_len - 1\\)"),
     (lambda p, s: induction_stripe(p, s)[..., 1:].mean(dim=(1, -1)), "averages over the heads"),
     (lambda p, s: induction_stripe(p, s)[..., 1:].mean(dim=-1), "keeps the batch dimension"),
     (lambda p, s: induction_stripe(p, s)[..., 1:].sum(dim=-1).mean(dim=0), "sums over the queries"),
@@ -246,6 +246,40 @@ def composed_without_scale(model, tokens, previous_head, head):
         return scores.masked_fill(torch.ones(n, n, dtype=torch.bool).triu(1), float("-inf")).softmax(-1)
 
 
+def composed_pattern(model, tokens, previous_head, head, shift, mask, scale):
+    """composed_attention as a learner writes it, with ``shift(resid)``, ``mask`` [n, n] True
+    where a score is dropped, and the scores divided by ``scale(d_head, d_model)``."""
+    attn0, attn1 = model.blocks[0].attn, model.blocks[1].attn
+    n = tokens.shape[1]
+    with torch.no_grad():
+        resid = model.W_E[tokens] + model.W_pos[:n]
+        keys = shift(resid) @ attn0.W_V[previous_head] @ attn0.W_O[previous_head] @ attn1.W_K[head]
+        scores = (resid @ attn1.W_Q[head]) @ keys.transpose(-1, -2) / scale(keys.shape[-1], resid.shape[-1])
+        return scores.masked_fill(mask(n), float("-inf")).softmax(-1)
+
+
+def shifted(resid):
+    return torch.cat([torch.zeros_like(resid[:, :1]), resid[:, :-1]], dim=1)
+
+
+def future(n):
+    return torch.ones(n, n, dtype=torch.bool).triu(1)
+
+
+def composed_rolled(model, tokens, previous_head, head):
+    return composed_pattern(model, tokens, previous_head, head, lambda r: torch.roll(r, 1, dims=1), future,
+                            lambda d_head, d_model: d_head ** 0.5)
+
+
+def composed_scaled_by_d_model(model, tokens, previous_head, head):
+    return composed_pattern(model, tokens, previous_head, head, shifted, future, lambda d_head, d_model: d_model ** 0.5)
+
+
+def composed_masking_the_diagonal(model, tokens, previous_head, head):
+    return composed_pattern(model, tokens, previous_head, head, shifted,
+                            lambda n: torch.ones(n, n, dtype=torch.bool).triu(), lambda d_head, d_model: d_head ** 0.5)
+
+
 def composed_softmax_over_queries(model, tokens, previous_head, head):
     attn0, attn1 = model.blocks[0].attn, model.blocks[1].attn
     n = tokens.shape[1]
@@ -258,6 +292,9 @@ def composed_softmax_over_queries(model, tokens, previous_head, head):
 
 
 WRONG_ANSWERS[checks.check_composed_attention] = [
+    (composed_rolled, "torch.roll wraps the last position round to position 0"),
+    (composed_scaled_by_d_model, r"divided by sqrt\(d_model\); divide by sqrt\(d_head\)"),
+    (composed_masking_the_diagonal, r"some attention is NaN: .*triu\(1\)"),
     (composed_with(shift=0), "shift resid by one"),
     (composed_without_mask, "mask the future"),
     (composed_without_scale, "the scores are not scaled"),

@@ -277,7 +277,7 @@ WRONG_ANSWERS[checks.check_idealised_loss] = [
     (lambda logits, labels, f: float(torch.nn.functional.cross_entropy(logits, labels)), "loss of the model's own logits"),
     (lambda logits, labels, f: torch.tensor(ref.idealised_loss(logits, labels, f)), "Python float"),
     (lambda logits, labels, f: idealised_loss_with(logits, labels, f, reduction="sum"), "sum of the losses"),
-    (lambda logits, labels, f: idealised_loss_with(logits, labels, f, per_p=False), "divided by p"),
+    (lambda logits, labels, f: idealised_loss_with(logits, labels, f, per_p=False), "angle of each wave divided by p"),
     (lambda logits, labels, f: idealised_loss_with(logits, labels, f, c_sign=+1), r"cos\(w \(a \+ b \+ c\)\)"),
     # off in the 5th digit: no single cause to name, so the message gives the two numbers
     (lambda logits, labels, f: ref.idealised_loss(logits, labels, f) * (1 + 1e-4),

@@ -370,7 +370,7 @@ def only_layer_0_hooked(model, tokens, source_tokens, keep):
 
 WRONG_ANSWERS[checks.check_head_logit_attribution].append((mean_logit_subtracted, "mean logit over the vocabulary"))
 WRONG_ANSWERS[checks.check_normalised_metric].append((clamped_metric, "clamped the metric"))
-WRONG_ANSWERS[checks.check_patch_head].append((none_used_as_an_index, "indexing with None adds an axis"))
+WRONG_ANSWERS[checks.check_patch_head].append((none_used_as_an_index, r"z\[:, head\] \(or z\[:, None, head\]\) indexes the positions"))
 WRONG_ANSWERS[checks.check_path_patch] += [(difference_reversed, "wrong sign"),
                                            (query_matrix_for_every_receiver, "wrong layer-1 matrix"),
                                            (receiver_head_with_the_senders_index, "of layer-1 head")]

@@ -81,7 +81,7 @@ def threshold_at_mean(latents, k):
 
 def training_loop(normalise=lambda W: W / W.norm(dim=-1, keepdim=True), after_step=True, same_batch=True,
                   zero_grad=True, seed_once=True, total=torch.sum, top_k=True, one_optimiser=True, in_place=True,
-                  item=True):
+                  item=True, loss_before_the_step=True):
     """A learner's train_sae, with one of the mistakes switched on."""
     def train(W_enc, b_enc, W_dec, b_dec, sample, l1_coefficient, n_steps, batch_size=1024, lr=3e-3, seed=0, k=0):
         generator = torch.Generator().manual_seed(seed)
@@ -113,6 +113,12 @@ def training_loop(normalise=lambda W: W / W.norm(dim=-1, keepdim=True), after_st
                         W_dec.copy_(normalise(W_dec))
                     else:
                         W_dec = normalise(W_dec)
+            if not loss_before_the_step:  # the loss recomputed after the update, and recorded
+                with torch.no_grad():
+                    latents = reference.encode(h, W_enc, b_enc, b_dec)
+                    if k and top_k:
+                        latents = reference.keep_top_k(latents, k)
+                    loss = total(reference.sae_loss(h, reference.decode(latents, W_dec, b_dec), latents, l1_coefficient))
             losses.append(loss.item() if item else loss.detach())
         return losses
     return train
@@ -235,7 +241,7 @@ WRONG_ANSWERS: dict = {
         (dead_on_first_batch, "first batch only"),
         (dead_on_last_batch, "last batch only"),
         (live_latents, "these are the live ones"),
-        (fired_at_zero, "not >= 0"),
+        (fired_at_zero, "if you compared with >= 0, count activations > 0"),
         (dead_as_count, "counted the dead latents of each instance"),
         (dead_by_stacking, "differ in size"),
     ],
@@ -410,6 +416,7 @@ WRONG_ANSWERS[checks.check_train_sae] += [
     (training_loop(one_optimiser=False), "make the optimiser once"),
     (training_loop(in_place=False), "change W_dec in place"),
     (training_loop(item=False), r"one Python float per step \(loss.item\(\)\)"),
+    (training_loop(loss_before_the_step=False), r"losses after each step's update; .*before optimizer.step\(\)"),
 ]
 WRONG_ANSWERS[checks.check_mean_max_cosine_similarity] += [
     (mmcs_latents_normalised_over_columns, "normalised W_dec over the wrong axis"),
