@@ -62,7 +62,7 @@ def colab_setup_source(repository: str) -> str:
     return f'''# Cell [1], the Colab set-up (so the chapter's first code cell below is [2]). In Google Colab it
 # clones the course and keeps Colab's own torch, numpy and matplotlib (the course's claims should
 # hold under other versions' rounding; pyproject.toml's lower bounds, as on the README's loose
-# path), installing only a package that is missing or older than the course needs (in a stand-in for Colab: 5 s and 2 MB, where
+# path), installing only a package that is missing or older than the course needs (in a stand-in for Colab: 2 s and 2 MB, where
 # installing the pins took 163 s and 2.8 GB; benchmarks/colab_setup.py); elsewhere it does nothing.
 import sys
 
