@@ -235,17 +235,6 @@ def composed_without_mask(model, tokens, previous_head, head):
         return ((resid @ attn1.W_Q[head]) @ keys.transpose(-1, -2) / keys.shape[-1] ** 0.5).softmax(-1)
 
 
-def composed_without_scale(model, tokens, previous_head, head):
-    attn0, attn1 = model.blocks[0].attn, model.blocks[1].attn
-    n = tokens.shape[1]
-    with torch.no_grad():
-        resid = model.W_E[tokens] + model.W_pos[:n]
-        prev = torch.cat([torch.zeros_like(resid[:, :1]), resid[:, :-1]], dim=1)
-        keys = prev @ attn0.W_V[previous_head] @ attn0.W_O[previous_head] @ attn1.W_K[head]
-        scores = (resid @ attn1.W_Q[head]) @ keys.transpose(-1, -2)
-        return scores.masked_fill(torch.ones(n, n, dtype=torch.bool).triu(1), float("-inf")).softmax(-1)
-
-
 def composed_pattern(model, tokens, previous_head, head, shift, mask, scale):
     """composed_attention as a learner writes it, with ``shift(resid)``, ``mask`` [n, n] True
     where a score is dropped, and the scores divided by ``scale(d_head, d_model)``."""
@@ -264,6 +253,10 @@ def shifted(resid):
 
 def future(n):
     return torch.ones(n, n, dtype=torch.bool).triu(1)
+
+
+def composed_without_scale(model, tokens, previous_head, head):
+    return composed_pattern(model, tokens, previous_head, head, shifted, future, lambda d_head, d_model: 1.0)
 
 
 def composed_rolled(model, tokens, previous_head, head):
